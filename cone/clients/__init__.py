@@ -1,0 +1,6 @@
+"""Clients: list, create, edit, workspace, archive."""
+from flask import Blueprint
+
+bp = Blueprint("clients", __name__, url_prefix="/clients")
+
+from cone.clients import views  # noqa: E402,F401

@@ -1,0 +1,6 @@
+"""Integrations: Companies House, accounting platforms, CSV."""
+from flask import Blueprint
+
+bp = Blueprint("integrations", __name__)
+
+from cone.integrations import views  # noqa: E402,F401

@@ -1,0 +1,143 @@
+"""Users: creation, sign-in with throttling, and admin changes."""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from cone.services.models import ROLES, LoginThrottle, User, db, utcnow
+
+# Failures allowed before delays start; an office shares one IP, so that key gets more
+FREE_FAILURES = {"email": 5, "ip": 20}
+MAX_DELAY = timedelta(minutes=15)
+FORGET_AFTER = timedelta(hours=1)
+# Compared against when the e-mail is unknown, so timing does not reveal accounts
+_DUMMY_HASH = generate_password_hash(secrets.token_hex(8))
+
+
+class UserError(ValueError):
+    """A user change that cannot be made; the message is safe to show."""
+
+
+class InvalidCredentials(Exception):
+    pass
+
+
+@dataclass
+class Throttled(Exception):
+    retry_after: int  # seconds
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def generate_password() -> str:
+    return secrets.token_urlsafe(12)
+
+
+def get_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+def create_user(email: str, *, role: str = "staff", name: str | None = None,
+                password: str | None = None) -> tuple[User, str]:
+    """Create a user; returns it with the password (generated when none is given)."""
+    email = normalise_email(email)
+    if "@" not in email or len(email) > 254:
+        raise UserError(f"'{email}' is not an e-mail address.")
+    if role not in ROLES:
+        raise UserError(f"Role must be one of: {', '.join(ROLES)}.")
+    if get_by_email(email):
+        raise UserError(f"A user with e-mail {email} already exists.")
+    password = password or generate_password()
+    if len(password) < 8:
+        raise UserError("The password must have at least 8 characters.")
+    user = User(email=email, name=(name or email.split("@")[0]).strip(), role=role,
+                password_hash=generate_password_hash(password))
+    db.session.add(user)
+    db.session.commit()
+    return user, password
+
+
+def _throttles(keys: list[str]) -> dict[str, LoginThrottle]:
+    rows = db.session.scalars(select(LoginThrottle).where(LoginThrottle.key.in_(keys)))
+    return {row.key: row for row in rows}
+
+
+def _wait(row: LoginThrottle, now: datetime) -> int:
+    """Seconds still to wait before this key may try again (0 if none)."""
+    if now - row.last_failure_at > FORGET_AFTER:
+        return 0
+    free = FREE_FAILURES[row.key.split(":", 1)[0]]
+    if row.failures < free:
+        return 0
+    delay = min(timedelta(seconds=2 ** (row.failures - free)), MAX_DELAY)
+    return max(0, int((row.last_failure_at + delay - now).total_seconds()) + 1)
+
+
+def authenticate(email: str, password: str, ip: str) -> User:
+    """The active user for these credentials; raises Throttled or InvalidCredentials."""
+    email = normalise_email(email)
+    keys = [f"email:{email}"[:300], f"ip:{ip}"]
+    now = utcnow()
+    rows = _throttles(keys)
+    wait = max((_wait(row, now) for row in rows.values()), default=0)
+    if wait:
+        raise Throttled(wait)
+    user = get_by_email(email)
+    ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
+    if user and ok and user.active:
+        for row in rows.values():
+            db.session.delete(row)
+        user.last_login_at = now
+        db.session.commit()
+        return user
+    for key in keys:
+        row = rows.get(key)
+        if row is None:
+            row = LoginThrottle(key=key, failures=0, last_failure_at=now)
+            db.session.add(row)
+        elif now - row.last_failure_at > FORGET_AFTER:
+            row.failures = 0
+        row.failures += 1
+        row.last_failure_at = now
+    db.session.commit()
+    raise InvalidCredentials()
+
+
+def list_users() -> list[User]:
+    return list(db.session.scalars(select(User).order_by(func.lower(User.name))))
+
+
+def active_users() -> list[User]:
+    """Users who can be chosen as a client's manager or partner."""
+    return list(db.session.scalars(select(User).where(User.active).order_by(func.lower(User.name))))
+
+
+def update_user(user: User, *, name: str, role: str, active: bool, acting: User) -> User:
+    """Change a user's name, role or active flag; an admin cannot demote or disable themself."""
+    if role not in ROLES:
+        raise UserError(f"Role must be one of: {', '.join(ROLES)}.")
+    if user.id == acting.id and (role != "admin" or not active):
+        raise UserError("You cannot remove your own admin role or deactivate yourself.")
+    user.name, user.role, user.active = name.strip(), role, active
+    db.session.commit()
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    if len(password) < 8:
+        raise UserError("The password must have at least 8 characters.")
+    user.password_hash = generate_password_hash(password)
+    db.session.commit()
+
+
+def ensure_admin() -> tuple[User, str] | None:
+    """Create a first admin when the database has no admin; returns it with its password."""
+    if db.session.scalar(select(User.id).where(User.role == "admin").limit(1)):
+        return None
+    return create_user("admin@example.com", role="admin", name="Administrator")

@@ -1,0 +1,93 @@
+"""App-wide web concerns: login gate, security headers, errors, health check."""
+from flask import Flask, redirect, render_template, request, url_for
+from flask.sessions import SecureCookieSessionInterface
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import text
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from cone.extensions import db
+from cone.htmx import is_htmx
+
+PUBLIC_ENDPOINTS = {"auth.login", "healthz", "static"}
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+       "base-uri 'self'; object-src 'none'")
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """Marks the session cookie Secure whenever the request came over HTTPS."""
+
+    def get_cookie_secure(self, app):
+        return app.config["SESSION_COOKIE_SECURE"] or request.is_secure
+
+
+def require_login():
+    """Every page needs a signed-in user, except login, health check and static files."""
+    if request.endpoint in PUBLIC_ENDPOINTS or current_user.is_authenticated:
+        return None
+    login = url_for("auth.login", next=request.full_path.rstrip("?"))
+    if is_htmx():
+        # htmx follows HX-Redirect; a plain 302 would swap the login page into a region
+        return "Sign in again to continue.", 401, {"HX-Redirect": login}
+    return redirect(login)
+
+
+def security_headers(resp):
+    """Strict CSP and the usual hardening headers on every response."""
+    resp.headers.setdefault("Content-Security-Policy", CSP)
+    resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+    resp.headers.setdefault("X-Frame-Options", "DENY")
+    resp.headers.setdefault("Referrer-Policy", "same-origin")
+    resp.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    resp.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if request.is_secure:
+        resp.headers.setdefault("Strict-Transport-Security", "max-age=63072000")
+    if current_user.is_authenticated and request.endpoint != "static":
+        resp.headers.setdefault("Cache-Control", "no-store")
+    return resp
+
+
+def healthz():
+    """200 "ok" when the database answers."""
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception:  # any driver error means "not healthy"
+        db.session.rollback()
+        return "database unavailable", 503, {"Content-Type": "text/plain"}
+    return "ok", 200, {"Content-Type": "text/plain"}
+
+
+def error_page(status: int, title: str, message: str):
+    return render_template("errors/error.html", status=status, title=title,
+                           message=message), status
+
+
+def init_app(app: Flask) -> None:
+    """Wire the app-wide hooks, the health check and error pages."""
+    if app.config.get("CONE_BEHIND_PROXY"):
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+    app.session_interface = SessionInterface()
+    app.before_request(require_login)
+    app.after_request(security_headers)
+    app.add_url_rule("/healthz", "healthz", healthz)
+    app.add_url_rule("/", "index", lambda: redirect(url_for("clients.index")))
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(e):
+        return error_page(400, "Form expired", "This form has expired or was sent without its "
+                          "security token. Reload the page and try again.")
+
+    @app.errorhandler(403)
+    def forbidden(e):
+        return error_page(403, "Not allowed", "Your account is not allowed to open this page.")
+
+    @app.errorhandler(404)
+    def not_found(e):
+        return error_page(404, "Not found", "There is nothing at this address.")
+
+    @app.errorhandler(500)
+    def server_error(e):
+        return error_page(500, "Something went wrong", "The error has been logged. "
+                          "Nothing you sent was half-saved; try again.")
