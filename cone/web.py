@@ -9,7 +9,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from cone.extensions import db
 from cone.htmx import is_htmx
 
-PUBLIC_ENDPOINTS = {"auth.login", "healthz", "static"}
+PUBLIC_ENDPOINTS = {"auth.login", "healthz", "static", "favicon"}
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
@@ -73,6 +73,8 @@ def init_app(app: Flask) -> None:
     app.after_request(security_headers)
     app.add_url_rule("/healthz", "healthz", healthz)
     app.add_url_rule("/", "index", lambda: redirect(url_for("clients.index")))
+    app.add_url_rule("/favicon.ico", "favicon",
+                     lambda: redirect(url_for("static", filename="favicon.svg"), 301))
 
     @app.errorhandler(CSRFError)
     def csrf_error(e):

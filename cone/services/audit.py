@@ -1,0 +1,48 @@
+"""Activity events: who did what to a client or contact, with field-level diffs."""
+from __future__ import annotations
+
+import dataclasses
+from datetime import date, datetime
+from typing import Any, Iterable
+
+from cone.services.models import ActivityEvent, Address, User, db
+
+
+def plain(value: Any) -> Any:
+    """A JSON-safe form of a stored value, for diffs."""
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, Address):
+        return ", ".join(value.lines()) or None
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if dataclasses.is_dataclass(value):
+        return plain(dataclasses.asdict(value))
+    if value == "":
+        return None
+    return value
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> list[dict]:
+    """Field-level changes between two snapshots: [{field, before, after}]."""
+    changes = []
+    for field in sorted(set(before) | set(after)):
+        old, new = plain(before.get(field)), plain(after.get(field))
+        if old != new:
+            changes.append({"field": field, "before": old, "after": new})
+    return changes
+
+
+def snapshot(obj, fields: Iterable[str]) -> dict[str, Any]:
+    """The named attributes of obj as a dict, for diffing later."""
+    return {f: getattr(obj, f) for f in fields}
+
+
+def record(action: str, summary: str, *, user: User | None, client_id: int | None = None,
+           contact_id: int | None = None, changes: list[dict] | None = None) -> ActivityEvent:
+    """Add an activity event to the session; the caller's transaction commits it."""
+    event = ActivityEvent(action=action, summary=summary[:500], client_id=client_id,
+                          contact_id=contact_id, user_id=user.id if user else None,
+                          changes=changes or None)
+    db.session.add(event)
+    return event
