@@ -62,6 +62,12 @@ def app(tmp_path, _postgres_schema):
         db.engine.dispose()
 
 
+@pytest.fixture
+def runner(app):
+    """Invokes `flask …` commands against the test app."""
+    return app.test_cli_runner()
+
+
 def add_user(email="admin@example.com", role="admin", name=None, active=True) -> User:
     user = User(email=email, role=role, name=name or email.split("@")[0].title(),
                 password_hash=_FAST_HASH, active=active)

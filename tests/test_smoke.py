@@ -1,3 +1,6 @@
+"""The app starts, answers its health check and shows the first pages."""
+
+
 def test_healthz(client):
     r = client.get("/healthz")
     assert r.status_code == 200 and r.text == "ok"

@@ -1,9 +1,11 @@
 """Forms for signing in and managing users."""
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms import (BooleanField, EmailField, PasswordField, SelectChoice, SelectField,
+                     StringField)
 from wtforms.validators import DataRequired, Email, Length, Optional
 
-ROLE_CHOICES = [("staff", "Staff"), ("admin", "Admin")]
+ROLE_CHOICES = [SelectChoice("staff", "Staff"), SelectChoice("admin", "Admin")]
+PASSWORD_LENGTH = Length(min=8, max=500, message="The password must have 8 to 500 characters.")
 
 
 class LoginForm(FlaskForm):
@@ -16,7 +18,7 @@ class UserForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     role = SelectField("Role", choices=ROLE_CHOICES)
     password = PasswordField("Password", description="Leave empty to generate one.",
-                             validators=[Optional(), Length(min=8, max=500)])
+                             validators=[Optional(), PASSWORD_LENGTH])
 
 
 class UserEditForm(FlaskForm):
@@ -24,4 +26,4 @@ class UserEditForm(FlaskForm):
     role = SelectField("Role", choices=ROLE_CHOICES)
     active = BooleanField("Active")
     password = PasswordField("New password", description="Leave empty to keep the current one.",
-                             validators=[Optional(), Length(min=8, max=500)])
+                             validators=[Optional(), PASSWORD_LENGTH])

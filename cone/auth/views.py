@@ -38,6 +38,14 @@ def safe_next(target: str | None) -> str:
     return target
 
 
+def _duration(seconds: int) -> str:
+    """"45 seconds", "1 minute", "15 minutes": rounded up, for messages."""
+    if seconds < 60:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes = -(-seconds // 60)
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     """Sign in with e-mail and password; repeated failures are slowed down."""
@@ -47,8 +55,8 @@ def login():
             user = users.authenticate(form.email.data, form.password.data,
                                       request.remote_addr or "unknown")
         except users.Throttled as e:
-            form.password.errors.append(f"Too many failed attempts. Try again in {e.retry_after} "
-                                        "seconds.")
+            form.password.errors.append("Too many failed sign-in attempts. Try again in "
+                                        f"{_duration(e.retry_after)}.")
             return render("auth/login.html", form=form, status=429,
                           headers={"Retry-After": str(e.retry_after)})
         except users.InvalidCredentials:

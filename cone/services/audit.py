@@ -46,3 +46,10 @@ def record(action: str, summary: str, *, user: User | None, client_id: int | Non
                           changes=changes or None)
     db.session.add(event)
     return event
+
+
+def client_events(client_id: int, limit: int = 20) -> list[ActivityEvent]:
+    """A client's latest activity, newest first."""
+    stmt = (db.select(ActivityEvent).where(ActivityEvent.client_id == client_id)
+            .order_by(ActivityEvent.created_at.desc(), ActivityEvent.id.desc()).limit(limit))
+    return list(db.session.scalars(stmt))

@@ -1,17 +1,20 @@
 """Users: creation, sign-in with throttling, and admin changes."""
 from __future__ import annotations
 
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select, update
+from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from cone.services.models import ROLES, LoginThrottle, User, db, utcnow
 
 # Failures allowed before delays start; an office shares one IP, so that key gets more
 FREE_FAILURES = {"email": 5, "ip": 20}
+BASE_DELAY = timedelta(seconds=30)  # doubles with each further failure
 MAX_DELAY = timedelta(minutes=15)
 FORGET_AFTER = timedelta(hours=1)
 # Compared against when the e-mail is unknown, so timing does not reveal accounts
@@ -75,8 +78,8 @@ def _wait(row: LoginThrottle, now: datetime) -> int:
     free = FREE_FAILURES[row.key.split(":", 1)[0]]
     if row.failures < free:
         return 0
-    delay = min(timedelta(seconds=2 ** (row.failures - free)), MAX_DELAY)
-    return max(0, int((row.last_failure_at + delay - now).total_seconds()) + 1)
+    delay = min(BASE_DELAY * 2 ** min(row.failures - free, 20), MAX_DELAY)
+    return max(0, math.ceil((row.last_failure_at + delay - now).total_seconds()))
 
 
 def authenticate(email: str, password: str, ip: str) -> User:
@@ -96,17 +99,28 @@ def authenticate(email: str, password: str, ip: str) -> User:
         user.last_login_at = now
         db.session.commit()
         return user
-    for key in keys:
-        row = rows.get(key)
-        if row is None:
-            row = LoginThrottle(key=key, failures=0, last_failure_at=now)
-            db.session.add(row)
-        elif now - row.last_failure_at > FORGET_AFTER:
-            row.failures = 0
-        row.failures += 1
-        row.last_failure_at = now
-    db.session.commit()
+    for _attempt in range(2):
+        try:
+            _count_failure(keys, now)
+            db.session.commit()
+            break
+        except IntegrityError:  # another worker added the row first: count on its row
+            db.session.rollback()
     raise InvalidCredentials()
+
+
+def _count_failure(keys: list[str], now: datetime) -> None:
+    """One more failure per key, as a single UPDATE so parallel attempts all count."""
+    stale = now - FORGET_AFTER
+    for key in keys:
+        counted = db.session.execute(
+            update(LoginThrottle).where(LoginThrottle.key == key)
+            .values(failures=case((LoginThrottle.last_failure_at < stale, 1),
+                                  else_=LoginThrottle.failures + 1), last_failure_at=now)
+            .execution_options(synchronize_session=False)).rowcount
+        if not counted:
+            db.session.add(LoginThrottle(key=key, failures=1, last_failure_at=now))
+            db.session.flush()
 
 
 def list_users() -> list[User]:
