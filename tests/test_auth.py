@@ -220,6 +220,16 @@ def test_admin_cannot_demote_or_deactivate_themself(admin_client, admin):
     assert (user.name, user.role, user.active) == ("Ada Admin", "admin", True)
 
 
+def test_edit_user_short_password_is_422_and_changes_nothing(admin_client, staff):
+    r = admin_client.post(f"/users/{staff.id}/edit", data={
+        "name": "Renamed", "role": "staff", "active": "y", "password": "short"})
+    assert r.status_code == 422 and "The password must have 8 to 500 characters." in r.text
+    assert 'value="Renamed"' in r.text
+    db.session.expire_all()
+    user = db.session.get(User, staff.id)
+    assert user.name == "Sam Staff" and check_password_hash(user.password_hash, PASSWORD)
+
+
 def test_edit_unknown_user_is_404(admin_client):
     assert admin_client.get("/users/999/edit").status_code == 404
 

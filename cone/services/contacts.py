@@ -206,17 +206,18 @@ def update_contact(contact: Contact, data: dict, *, expected_version: int,
     if expected_version != contact.version:
         raise StaleContact(contact, differences(contact, values))
     before = audit.snapshot(contact, FIELDS)
-    for name, value in values.items():
-        setattr(contact, name, value)
     changes = audit.diff(before, values)
     if not changes:
         return contact
-    summary = f"Updated contact {contact.name}"
-    for link in contact.client_links:
-        audit.record("contact_updated", summary, user=user, client_id=link.client_id,
-                     changes=changes)
-    audit.record("contact_updated", summary, user=user, contact_id=contact.id, changes=changes)
     try:
+        for name, value in values.items():
+            setattr(contact, name, value)
+        summary = f"Updated contact {contact.name}"
+        for link in contact.client_links:
+            audit.record("contact_updated", summary, user=user, client_id=link.client_id,
+                         changes=changes)
+        audit.record("contact_updated", summary, user=user, contact_id=contact.id,
+                     changes=changes)
         db.session.commit()
     except StaleDataError:
         # another worker committed between our read and our UPDATE

@@ -10,12 +10,17 @@ from faker import Faker
 from sqlalchemy import func, insert, select, text
 from stdnum.gb import utr as stdnum_utr
 
+from cone.services.demo_pools import (BUSINESS_ROLES, CHARITY_SIC, CHARITY_WORDS,
+                                      ENTITY_WEIGHTS, NI_BANNED, NI_LETTERS, OTHER_ROLES,
+                                      PHONE_PREFIXES, POSTCODE_LETTERS, PREFIXES, SCOTTISH, TAGS,
+                                      TITLES, TOWNS, TRADES)
 from cone.services.models import (Client, ClientContact, Contact, Tag, User, client_tags, db,
                                   utcnow)
-from cone.services.demo_pools import (TAGS, TOWNS, SCOTTISH, TRADES, PREFIXES, CHARITY_WORDS, CHARITY_SIC, ENTITY_WEIGHTS, BUSINESS_ROLES, OTHER_ROLES, TITLES, PHONE_PREFIXES, NI_LETTERS, NI_BANNED, POSTCODE_LETTERS)
 
 MAX_CLIENTS = 1_000_000
 BATCH = 2_000
+
+
 class DemoError(ValueError):
     """Demo data cannot be made as asked; the message is safe to show."""
 

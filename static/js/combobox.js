@@ -12,6 +12,7 @@
     var select = root.querySelector("select");
     var add = root.querySelector("button[value=add_existing]");
     var active = -1;
+    var dismissed = false; // Escape closed the list: a late response must not reopen it
 
     function options() {
       return Array.prototype.slice.call(list.querySelectorAll("[role=option]:not([aria-disabled=true])"));
@@ -28,6 +29,7 @@
       }
     }
     function open() {
+      dismissed = false;
       if (!list.children.length) return;
       list.hidden = false;
       input.setAttribute("aria-expanded", "true");
@@ -64,10 +66,11 @@
         e.preventDefault();
         if (expanded && options()[active]) pick(options()[active]); else open();
       } else if (e.key === "Escape") {
-        if (expanded) { e.preventDefault(); close(); }
+        if (expanded) { e.preventDefault(); close(); dismissed = true; }
         else if (input.value) { e.preventDefault(); input.value = ""; list.innerHTML = ""; }
       }
     });
+    input.addEventListener("input", function () { dismissed = false; });
     input.addEventListener("blur", close);
     // keep focus in the input while the mouse picks
     list.addEventListener("mousedown", function (e) { e.preventDefault(); });
@@ -77,10 +80,13 @@
     });
     list.addEventListener("htmx:afterSwap", function (e) {
       if (e.target !== list) return;
-      highlight(-1);
-      var n = options().length;
+      // keep the option the user had reached if it is still offered
+      var current = input.getAttribute("aria-activedescendant");
+      var ids = options().map(function (o) { return o.id; });
+      highlight(current ? ids.indexOf(current) : -1);
+      var n = ids.length;
       if (status) status.textContent = n === 0 ? "No contacts match." : n === 1 ? "1 contact found." : n + " contacts found.";
-      if (document.activeElement === input) open(); else close();
+      if (document.activeElement === input && !dismissed) open();
     });
   }
 
