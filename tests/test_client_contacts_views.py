@@ -224,3 +224,9 @@ def test_hostile_role_and_name_rendered_inert(admin_client, acme):
     assert evil not in r.text and "&lt;script&gt;alert(1)&lt;/script&gt;" in r.text
     assert links(acme)[evil] == (evil, False)
     assert evil not in admin_client.get(f"/clients/{acme.id}").text
+
+
+def test_search_without_javascript_says_when_nothing_matches(admin_client, acme):
+    r = admin_client.post(f"/clients/{acme.id}/contacts",
+                          data={"action": "search_contacts", "contact_q": "nobody"})
+    assert r.status_code == 200 and "No contacts match “nobody”" in r.text

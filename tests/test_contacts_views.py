@@ -272,3 +272,9 @@ def test_options_whole_page_lists_links(admin_client):
     r = admin_client.get("/contacts/options?q=john")
     assert "<html" in r.text and f'href="/contacts/{john.id}"' in r.text
     assert 'role="option"' not in r.text
+
+
+def test_list_page_past_the_end(admin_client):
+    person("Jane", "Doe")
+    r = admin_client.get("/contacts?page=9")
+    assert r.status_code == 200 and "There is no page 9." in r.text

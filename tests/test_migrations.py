@@ -12,11 +12,7 @@ from sqlalchemy.engine import make_url
 from cone.services.models import db
 from tests.conftest import ON_POSTGRES, TEST_DATABASE_URL, make_app
 
-pytestmark = [
-    pytest.mark.slow,
-    # migrations/env.py is Flask-Migrate's template, which tries the older engine API first
-    pytest.mark.filterwarnings("ignore:'get_engine' is deprecated:DeprecationWarning"),
-]
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture

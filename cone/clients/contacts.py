@@ -66,30 +66,34 @@ def link_contact(client_id: int):
     """Link a contact picked in the picker, or add one typed in; "Search" only re-renders."""
     client, form = _client_or_404(client_id), request.form
     action = form.get("action") or ("add_new" if "first_name" in form else "add_existing")
-    make_primary, user = bool(form.get("make_primary")), current_user._get_current_object()
     if action == "add_new":
-        typed = {name: form.get(name, "") for name in NEW_FIELDS}
-        try:
-            link = clients.add_contact(client, clients.NewContact(**typed), user=user,
-                                       make_primary=make_primary)
-        except clients.ClientInvalid as e:
-            return _refused(client, e, "new", {"new_contact": typed, "new_primary": make_primary})
-        return _done(client, f"Added {link.contact.name}.")
-    q = form.get("contact_q", "").strip()[:200]
-    typed = {"link_role": form.get("role", ""), "link_primary": make_primary,
-             "pick_contact_id": form.get("pick_contact_id", ""), **_picker(client, q)}
+        return _add_new(client, form)
+    typed = {"link_role": form.get("role", ""), "link_primary": bool(form.get("make_primary")),
+             "pick_contact_id": form.get("pick_contact_id", ""),
+             **_picker(client, form.get("contact_q", "").strip()[:200])}
     if action == "search_contacts":
         return _section(client, **typed)
-    pick = form.get("pick_contact_id", "")
-    if not pick.isdigit():
-        error = clients.ClientInvalid({"pick_contact_id": ["Choose a contact to add."]})
-        return _refused(client, error, "link", typed)
     try:
-        link = clients.link_contact(client, int(pick), role=form.get("role"), user=user,
-                                    make_primary=make_primary)
+        if not typed["pick_contact_id"].isdigit():
+            raise clients.ClientInvalid({"pick_contact_id": ["Choose a contact to add."]})
+        link = clients.link_contact(client, int(typed["pick_contact_id"]), role=form.get("role"),
+                                    make_primary=typed["link_primary"],
+                                    user=current_user._get_current_object())
     except clients.ClientInvalid as e:
         return _refused(client, e, "link", typed)
     return _done(client, f"Linked {link.contact.name}.")
+
+
+def _add_new(client, form):
+    """Create a contact from the inline form and link it."""
+    typed = {name: form.get(name, "") for name in NEW_FIELDS}
+    make_primary = bool(form.get("make_primary"))
+    try:
+        link = clients.add_contact(client, clients.NewContact(**typed), make_primary=make_primary,
+                                   user=current_user._get_current_object())
+    except clients.ClientInvalid as e:
+        return _refused(client, e, "new", {"new_contact": typed, "new_primary": make_primary})
+    return _done(client, f"Added {link.contact.name}.")
 
 
 @bp.post("/<int:client_id>/contacts/<int:contact_id>/unlink")

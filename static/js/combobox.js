@@ -64,7 +64,9 @@
       } else if (e.key === "Enter") {
         // Enter never submits the surrounding form from the search box
         e.preventDefault();
-        if (expanded && options()[active]) pick(options()[active]); else open();
+        if (expanded && options()[active]) pick(options()[active]);
+        else if (list.children.length) open();
+        else input.dispatchEvent(new Event("focus")); // nothing fetched yet: ask htmx for options
       } else if (e.key === "Escape") {
         if (expanded) { e.preventDefault(); close(); dismissed = true; }
         else if (input.value) { e.preventDefault(); input.value = ""; list.innerHTML = ""; }
