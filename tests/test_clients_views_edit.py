@@ -1,7 +1,6 @@
 """Editing a client (optimistic locking, source-owned fields), the workspace, list and archive."""
 from datetime import date
 
-import pytest
 from sqlalchemy import func, select
 
 from cone.services import clients

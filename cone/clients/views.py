@@ -1,13 +1,12 @@
-"""Views for the client list, the workspace, and archiving."""
+"""Views for the client workspace and archiving, and shared template filters."""
 import calendar
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, redirect, url_for
 from flask_login import current_user
 
 from cone.clients import bp
-from cone.clients.forms import ClientSearchForm
 from cone.htmx import render
 from cone.services import audit, clients
 from cone.services.client_fields import FIELD_LABELS
@@ -37,17 +36,6 @@ def long_date(value: date | None) -> str:
 @bp.app_template_filter()
 def month_name(value: int | None) -> str:
     return calendar.month_name[value] if value and 1 <= value <= 12 else ""
-
-
-@bp.get("")
-def index():
-    """The client list: a GET search form, live search into #client-results, a pager."""
-    form = ClientSearchForm(formdata=request.args, meta={"csrf": False})
-    q = (form.q.data or "").strip() if form.validate() else ""
-    page = request.args.get("page", 1, type=int)
-    results = clients.list_clients(q=q, archived=form.archived.data, page=max(page, 1))
-    return render("clients/index.html", fragments={"client-results": "results"}, form=form,
-                  q=q, archived=form.archived.data, results=results)
 
 
 def _client_or_404(client_id: int):
