@@ -108,7 +108,11 @@ class _Maker:
     def __init__(self, rng: random.Random, fake: Faker, seed_value: int | None):
         fake.seed_instance(seed_value)
         self.rng = rng
-        self.first = sorted({fake.first_name() for _ in range(600)})
+        # Names keep their gender so that titles agree with them ("Mrs Carol", not "Mr Carol")
+        self.first = sorted({(fake.first_name_female(), "f") for _ in range(300)}
+                            | {(fake.first_name_male(), "m") for _ in range(300)})
+        self.genders = dict(self.first)
+        self.by_gender = {g: [n for n, x in self.first if x == g] for g in ("f", "m")}
         self.last = sorted({fake.last_name() for _ in range(900)})
         self.streets = sorted({fake.street_name() for _ in range(600)})
         self.users = [u.id for u in db.session.scalars(select(User).where(User.active))]
@@ -171,15 +175,21 @@ class _Maker:
         return created, updated
 
     def person(self, domain: str | None = None, address: dict | None = None) -> dict:
-        first, last = self.rng.choice(self.first), self.rng.choice(self.last)
+        (first, gender), last = self.rng.choice(self.first), self.rng.choice(self.last)
         domain = domain or self.rng.choice(("example.com", "example.org", "example.net"))
         row = dict.fromkeys(CONTACT_FIELDS)
-        row.update({"title": self.rng.choice(TITLES) if self.rng.random() < 0.6 else None,
+        row.update({"title": self.rng.choice(TITLES[gender]) if self.rng.random() < 0.6 else None,
                "first_name": first, "last_name": last, "phone": self.phone(),
                "email": f"{_slug(first)}.{_slug(last)}@{domain}"})
         row.update({f"address_{k}": v for k, v in (address or {}).items()})
         created, updated = self.moment()
         return row | {"created_at": created, "updated_at": updated, "version": 1}
+
+    def gender(self, first: str) -> str:
+        return self.genders.get(first, "m")
+
+    def middle_name(self, first: str) -> str:
+        return self.rng.choice(self.by_gender[self.gender(first)])
 
     def remember(self, contact_id: int) -> None:
         self.recent.append(contact_id)
@@ -267,9 +277,9 @@ class _Maker:
         rng = self.rng
         home = self.address()
         me = self.person(address=home)
-        middle = rng.choice(self.first) if rng.random() < 0.3 else None
+        middle = self.middle_name(me["first_name"]) if rng.random() < 0.3 else None
         born = date.today() - timedelta(days=rng.randint(18 * 365, 90 * 365))
-        me["title"] = me["title"] or rng.choice(TITLES)
+        me["title"] = me["title"] or rng.choice(TITLES[self.gender(me["first_name"])])
         display = " ".join(p for p in (me["first_name"], middle, me["last_name"]) if p)
         row.update(
             kind="individual", display_name=display, title=me["title"],

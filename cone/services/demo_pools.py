@@ -48,7 +48,7 @@ BUSINESS_ROLES = {"limited_company": "Director", "plc": "Finance director",
                   "charity": "Treasurer"}
 OTHER_ROLES = ["Bookkeeper", "Company secretary", "Office manager", "Finance manager",
                "Director", "Payroll administrator"]
-TITLES = ["Mr", "Mrs", "Ms", "Miss", "Dr", "Mx"]
+TITLES = {"f": ["Mrs", "Ms", "Miss", "Dr"], "m": ["Mr", "Mr", "Dr"]}
 PHONE_PREFIXES = ["020 7946 0", "0113 496 0", "0161 496 0", "0117 496 0", "0131 496 0",
                   "07700 900"]  # Ofcom's ranges reserved for drama: never a real line
 NI_LETTERS = "ABCEGHJKLMNPRSTWXYZ"
