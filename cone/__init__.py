@@ -9,6 +9,7 @@ from sqlalchemy.engine import Engine
 from cone import web
 from cone.config import from_env
 from cone.extensions import csrf, db, htmx, login_manager, migrate
+from cone.services import search_index
 from cone.services.models import render_alembic_item
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,9 +37,11 @@ def create_app(config: dict | None = None, *, providers: dict | None = None) -> 
     if not event.contains(Engine, "connect", _sqlite_pragmas):
         event.listen(Engine, "connect", _sqlite_pragmas)
     db.init_app(app)
+    search_index.install(db.metadata)
     # render_as_batch: SQLite can only ALTER tables by copying them
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True,
-                     compare_type=True, render_item=render_alembic_item)
+                     compare_type=True, render_item=render_alembic_item,
+                     include_object=search_index.include_object)
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

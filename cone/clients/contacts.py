@@ -34,7 +34,8 @@ def _section(client, *, status: int = 200, headers: dict | None = None, **extra)
 
 def _back(client):
     # 303 so the browser follows with GET
-    return redirect(url_for("clients.show", client_id=client.id) + "#client-contacts", 303)
+    url = url_for("clients.show", client_id=client.id, tab="contacts")
+    return redirect(url + "#client-contacts", 303)
 
 
 def _done(client, message: str):

@@ -4,12 +4,16 @@ from flask_login import current_user
 
 from cone.clients import bp
 from cone.clients.contact_forms import NEW_FORMS
-from cone.clients.forms import EDIT_FORMS
+from cone.clients.forms import ADDRESSES, EDIT_FORMS, ListField
 from cone.htmx import render
+from cone.integrations.common import ch_provider, failure_headers, failure_status
 from cone.services import clients, users
+from cone.services import companies_house as ch_service
 from cone.services import contacts as contact_service
+from cone.services.providers.base import ProviderError
 
 FORM_REGION = {"client-form": "client_form"}
+CH_OWNED = clients.OWNED_FIELDS["companies_house"]
 
 
 def _user():
@@ -28,12 +32,27 @@ def _picker_context(form, contact_q: str = "", pick_contact_id=None) -> dict:
             "picker_choices": contact_service.choices(contact_q, 20, exclude_ids=ids)}
 
 
-def _render_new(form, kind: str, status: int = 200, **extra):
+def render_new(form, kind: str, status: int = 200, *, fragments: dict | None = None,
+               headers: dict | None = None, **extra):
     """The create page, or only its form for a request targeted at #client-form."""
-    context = _picker_context(form, request.values.get("contact_q", "").strip()[:200])
+    context = {} if form is None else _picker_context(
+        form, request.values.get("contact_q", "").strip()[:200])
     context.update(extra)
-    return render("clients/new.html", fragments=FORM_REGION, status=status, form=form,
-                  kind=kind, **context)
+    return render("clients/new.html", fragments=fragments or FORM_REGION, status=status,
+                  headers=headers, form=form, kind=kind, **context)
+
+
+def new_form(kind: str, keep: bool):
+    """An empty create form, or one keeping what the request's query string carries."""
+    # Switching kind (or picking a company) sends the typed fields along, so nothing is lost
+    form = NEW_FORMS[kind](formdata=request.args if keep else None)
+    form.set_people(users.active_users())
+    if "primary" not in request.args:
+        if kind == "individual":
+            form.primary.data = "self"
+        elif not form.contacts.entries:
+            form.add_new_row()
+    return form
 
 
 @bp.get("/new")
@@ -42,15 +61,7 @@ def new():
     kind = request.args.get("kind", "business")
     if kind not in NEW_FORMS:
         kind = "business"
-    # Switching kind sends the common fields along, so nothing typed there is lost
-    form = NEW_FORMS[kind](formdata=request.args if len(request.args) > 1 else None)
-    form.set_people(users.active_users())
-    if "primary" not in request.args:
-        if kind == "individual":
-            form.primary.data = "self"
-        elif not form.contacts.entries:
-            form.add_new_row()
-    return _render_new(form, kind)
+    return render_new(new_form(kind, len(request.args) > 1), kind)
 
 
 def _sub_action(form, action: str) -> None:
@@ -76,27 +87,66 @@ def create():
     form.set_people(users.active_users())
     if kind not in NEW_FORMS:
         form.form_errors = ["Choose whether the client is a business or an individual."]
-        return _render_new(form, "business", 422)
+        return render_new(form, "business", 422)
+    # A company picked from Companies House: its values win whatever the form says
+    ch_number = request.form.get("ch_number", "").strip()[:20] if kind == "business" else ""
+    if ch_number:
+        form.lock(CH_OWNED)
     action = request.form.get("action", "save")
     if action != "save":
         _sub_action(form, action)
-        return _render_new(form, kind)
+        return render_new(form, kind, ch_number=ch_number)
     form.settle_primary()
     if not form.validate():
-        return _render_new(form, kind, 422)
-    data, contacts = form.client_data(), form.contacts_input()
+        return render_new(form, kind, 422, ch_number=ch_number)
+    data = form.client_data()
     if not form.confirm_duplicates.data:
-        duplicates = clients.find_duplicates(kind, data)
+        # The same company number is DuplicateCompany's job: it is refused, not confirmed
+        duplicates = [d for d in clients.find_duplicates(kind, data)
+                      if not ch_number or d.client.company_number != data.get("company_number")]
         if duplicates:
             # 409: nothing was saved; the user decides whether this is a new client
-            return _render_new(form, kind, 409, duplicates=duplicates)
+            return render_new(form, kind, 409, duplicates=duplicates, ch_number=ch_number)
+    return _save(form, kind, data, ch_number)
+
+
+def _save(form, kind: str, data: dict, ch_number: str):
+    """Create the client by hand or from Companies House; refusals re-render the form."""
     try:
-        client = clients.create_client(kind, data, contacts, user=_user())
+        if ch_number:
+            client = ch_service.create_from_companies_house(
+                ch_number, ch_provider(), data, form.contacts_input(), user=_user())
+        else:
+            client = clients.create_client(kind, data, form.contacts_input(), user=_user())
     except clients.ClientInvalid as e:
         form.add_errors(e.errors)
-        return _render_new(form, kind, 422)
+        return render_new(form, kind, 422, ch_number=ch_number)
+    except ch_service.DuplicateCompany as e:
+        # 409: the company is a client already; the page offers to open it instead
+        return render_new(form, kind, 409, ch_number=ch_number, ch_duplicate=e.client)
+    except ProviderError as e:
+        return render_new(form, kind, failure_status(e), headers=failure_headers(e),
+                          ch_number=ch_number, ch_error=str(e))
     flash(f"Created {client.display_name}.", "success")
     return redirect(url_for("clients.show", client_id=client.id), 303)
+
+
+def _edit_data(form, owned) -> dict:
+    """The form's values for update_client; source-owned fields go along only when posted.
+
+    The service compares them with the synced values and refuses any change, so a crafted
+    request cannot alter them; a disabled (unposted) field is simply left alone.
+    """
+    posted = set(request.form)
+    prefixes = {attr: name for name, attr in ADDRESSES.items()}
+    skip = {name for name in owned if not (
+        name in posted or any(k.startswith(prefixes.get(name, "\0") + "_") for k in posted))}
+    data = form.client_data(skip=skip)
+    for name in owned - skip:
+        f = form._fields.get(name)
+        if isinstance(f, ListField):
+            data[name] = f.data  # unchecked text: the service normalises it to compare
+    return data
 
 
 @bp.route("/<int:client_id>/edit", methods=["GET", "POST"])
@@ -113,7 +163,7 @@ def edit(client_id: int):
         return render("clients/edit.html", fragments=FORM_REGION, form=form, **context,
                       status=422 if request.method == "POST" else 200)
     try:
-        clients.update_client(client, form.client_data(skip=owned),
+        clients.update_client(client, _edit_data(form, owned),
                               expected_version=form.version.data, user=_user())
     except clients.StaleClient as e:
         # The form now carries the saved version, so saving again is a deliberate overwrite

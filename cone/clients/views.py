@@ -1,22 +1,26 @@
-"""Views for the client workspace and archiving, and shared template filters."""
+"""The client workspace (one tab at a time), archiving, and shared template filters."""
 import calendar
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import abort, flash, redirect, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
 
 from cone.clients import bp
 from cone.htmx import render
-from cone.services import audit, clients
+from cone.services import clients, notes, related, workspace
 from cone.services.client_fields import FIELD_LABELS
 from cone.services.models import ENTITY_TYPES
-
 
 try:
     LOCAL = ZoneInfo("Europe/London")  # the firm's clock, whatever the server's
 except ZoneInfoNotFoundError:
     LOCAL = timezone.utc
+
+# HX-Target -> block: the tab panel, and the regions inside it that swap on their own
+PANELS = {"workspace-panel": "panel", "client-contacts": "contacts",
+          "client-notes": "notes", "activity-more": "activity_more"}
+LABELS = {**FIELD_LABELS, "note": "Note"}
 
 
 @bp.app_template_filter()
@@ -30,34 +34,86 @@ def local_time(value: datetime | None) -> str:
 
 @bp.app_template_filter()
 def long_date(value: date | None) -> str:
+    """A date as "5 March 2020"."""
     return f"{value.day} {value:%B %Y}" if value else ""
 
 
 @bp.app_template_filter()
 def month_name(value: int | None) -> str:
+    """1 -> "January"; anything else -> ""."""
     return calendar.month_name[value] if value and 1 <= value <= 12 else ""
 
 
-def _client_or_404(client_id: int):
-    return clients.get_client(client_id) or abort(404)
+@bp.app_template_global()
+def workspace_tabs(client) -> list[tuple[str, str]]:
+    """The workspace tabs for this client (templates rendered by other views need them too)."""
+    return workspace.tabs_for(client)
+
+
+def _user():
+    return current_user._get_current_object()
+
+
+def notes_context(client, editing: int | None = None) -> dict:
+    """The Notes tab: every note, which ones this user may change, the one open for editing."""
+    found = notes.list_notes(client.id)
+    editable = {n.id for n in found if notes.can_change(n, _user())}
+    return {"notes": found, "editable": editable,
+            "editing": editing if editing in editable else None}
+
+
+def _overview(client):
+    return {"recent": workspace.activity_page(client.id, per_page=workspace.RECENT),
+            "pinned": notes.list_notes(client.id, pinned_only=True)}
+
+
+def _deadlines(client):
+    found, year_end = workspace.deadlines(client, workspace.companies_house_profile(client.id))
+    return {"deadlines": found, "year_end": year_end}
+
+
+def _related(client):
+    profile = workspace.companies_house_profile(client.id) if client.kind == "business" else None
+    return {"related": related.related_clients(client, profile), "profile": profile}
+
+
+# What each tab needs, and nothing more: only the tab being shown is queried
+TAB_DATA = {
+    "overview": _overview,
+    "contacts": lambda client: {},
+    "companies-house": lambda client: {"profile": workspace.companies_house_profile(client.id)},
+    "deadlines": _deadlines,
+    "notes": lambda client: notes_context(client, request.args.get("edit", type=int)),
+    "activity": lambda client: {"page": workspace.activity_page(
+        client.id, older_than=request.args.get("older_than", type=int))},
+    "related": _related,
+}
+
+
+def client_or_404(client_id: int):
+    """The client with its header data loaded, or a 404."""
+    return workspace.load_client(client_id) or abort(404)
+
+
+def page_context(client, tab: str, **extra) -> dict:
+    """What show.html needs around a tab: the header, the tab list, the labels."""
+    return {"client": client, "tab": tab, "link": client.active_link, "labels": LABELS,
+            "entity_types": ENTITY_TYPES, "owned": clients.owned_fields(client), **extra}
 
 
 @bp.get("/<int:client_id>")
 def show(client_id: int):
-    """The client's workspace: header, details, contacts and latest activity."""
-    client = _client_or_404(client_id)
-    return render("clients/show.html",
-                  fragments={"workspace-panel": "panel", "client-contacts": "contacts"},
-                  client=client, events=audit.client_events(client.id),
-                  labels=FIELD_LABELS, entity_types=ENTITY_TYPES,
-                  owned=clients.owned_fields(client))
+    """The workspace: header and one tab (?tab=), or the panel/region htmx targets."""
+    client = client_or_404(client_id)
+    tab = workspace.choose_tab(client, request.args.get("tab"))
+    return render("clients/show.html", fragments=PANELS,
+                  **page_context(client, tab, **TAB_DATA[tab](client)))
 
 
 @bp.post("/<int:client_id>/archive")
 def archive(client_id: int):
     """Archive the client: it leaves the default list but keeps everything."""
-    client = clients.archive_client(_client_or_404(client_id),
-                                    user=current_user._get_current_object())
+    client = clients.archive_client(client_or_404(client_id), user=_user())
     flash(f"Archived {client.display_name}. It no longer appears in the client list.", "success")
     # 303 so the browser follows with GET
     return redirect(url_for("clients.show", client_id=client.id), 303)
@@ -66,7 +122,9 @@ def archive(client_id: int):
 @bp.post("/<int:client_id>/restore")
 def restore(client_id: int):
     """Bring an archived client back into the list."""
-    client = clients.restore_client(_client_or_404(client_id),
-                                    user=current_user._get_current_object())
+    client = clients.restore_client(client_or_404(client_id), user=_user())
     flash(f"Restored {client.display_name}.", "success")
     return redirect(url_for("clients.show", client_id=client.id), 303)
+
+
+from cone.clients import notes as _note_views  # noqa: E402,F401  (registers the note routes)

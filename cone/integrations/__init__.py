@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("integrations", __name__)
 
-from cone.integrations import views  # noqa: E402,F401
+from cone.integrations import companies_house, views  # noqa: E402,F401

@@ -6,7 +6,7 @@ from datetime import date, datetime, timezone
 
 from flask_login import UserMixin
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import (JSON, Boolean, Column, Date, DateTime, ForeignKey, Index,
+from sqlalchemy import (JSON, BigInteger, Boolean, Column, Date, DateTime, ForeignKey, Index,
                         Integer, MetaData, SmallInteger, String, Table, Text, UniqueConstraint,
                         text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, composite, mapped_column, relationship
@@ -370,6 +370,23 @@ class ImportRun(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Setting(db.Model):
+    """A firm-wide setting set on the Settings page; secrets are stored as Fernet ciphertext."""
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    encrypted: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+
+
+class RateBudget(db.Model):
+    """Requests spent in the current window of an outside API, shared by every worker."""
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    window_start: Mapped[int] = mapped_column(BigInteger, default=0)  # unix seconds
+    used: Mapped[int] = mapped_column(Integer, default=0)
+    blocked_until: Mapped[int] = mapped_column(BigInteger, default=0)  # unix seconds
 
 
 def render_alembic_item(type_, obj, autogen_context):

@@ -1,0 +1,135 @@
+"""Companies House pages: search and prefill for the create form, bulk add, resync all,
+import progress, and the Settings page that holds the API key."""
+from flask import abort, current_app, flash, redirect, request, url_for
+from flask_login import current_user
+
+from cone.auth.views import admin_required
+from cone.clients import edit as client_edit  # a module: the two packages import each other
+from cone.htmx import render, wants_region
+from cone.integrations import bp
+from cone.integrations.common import (ch_provider, failure_headers, failure_status,
+                                      init_filters)
+from cone.integrations.forms import ApiKeyForm, BulkAddForm, CompanySearchForm
+from cone.integrations.views import index_context
+from cone.services import companies_house as ch_service
+from cone.services import companies_house_views as runs
+from cone.services import settings
+from cone.services.models import ADDRESS_PARTS
+from cone.services.providers.base import ProviderError
+
+RESULTS = {"ch-results": "ch_results"}
+PROGRESS = {"import-progress": "import_progress"}
+SEARCH_LIMIT = 20
+
+bp.record_once(lambda state: init_filters(state.app))
+
+
+def _user():
+    return current_user._get_current_object()
+
+
+@bp.get("/companies-house/search")
+def ch_search():
+    """Companies matching ?q=: the results region, or the create page showing them."""
+    search = CompanySearchForm(formdata=request.args)
+    results, error, status, headers = [], None, 200, {}
+    if search.validate() and search.q.data:
+        try:
+            results = ch_provider().search(search.q.data, SEARCH_LIMIT)
+        except ProviderError as e:
+            error, status, headers = str(e), failure_status(e), failure_headers(e)
+    elif search.q.errors:
+        error, status = search.q.errors[0], 422
+    # The region needs no form; the whole page is the create form showing the results
+    form = None if wants_region(RESULTS) else client_edit.new_form("business", keep=False)
+    return client_edit.render_new(form, "business", status, fragments=RESULTS, headers=headers,
+                      ch_q=search.q.data or "", ch_results=results, ch_error=error)
+
+
+def fill(form, values: dict) -> None:
+    """Put Companies House's values into the create form's fields."""
+    for name, value in values.items():
+        if name == "registered_address":
+            for part in ADDRESS_PARTS:
+                form.registered[part].data = getattr(value, part) or ""
+        elif name in form._fields:
+            form[name].data = list(value) if name == "sic_codes" else value
+
+
+@bp.get("/companies-house/<number>/prefill")
+def ch_prefill(number: str):
+    """The create form filled from a company, the fetched fields read-only."""
+    # With htmx the typed fields come along in the query string, so picking loses nothing
+    form = client_edit.new_form("business", keep=bool(request.args))
+    try:
+        record = ch_provider().fetch_company(number)
+    except ProviderError as e:
+        return client_edit.render_new(form, "business", failure_status(e), headers=failure_headers(e),
+                          ch_error=str(e), ch_q=number[:20])
+    fill(form, ch_service.prefill_data(record))
+    form.lock(client_edit.CH_OWNED)
+    return client_edit.render_new(form, "business", ch_number=record.company_number, ch_record=record)
+
+
+@bp.post("/companies-house/import")
+def ch_import():
+    """Create mapped clients from pasted company numbers; the result is kept as a run."""
+    form = BulkAddForm()
+    if not form.validate():
+        return render("integrations/index.html", status=422, bulk_form=form,
+                      **index_context())
+    try:
+        results = ch_service.import_numbers(form.lines, ch_provider(), user=_user())
+    except ProviderError as e:  # no key: nothing was tried
+        form.numbers.errors = [str(e)]
+        return render("integrations/index.html", status=failure_status(e), bulk_form=form,
+                      **index_context())
+    run = runs.record_bulk_add(results, user=_user())
+    flash(runs.bulk_summary(run), "success" if not run.failed else "warning")
+    return redirect(url_for("integrations.import_progress", run_id=run.id), 303)
+
+
+@bp.post("/companies-house/resync-all")
+@admin_required
+def ch_resync_all():
+    """Start resyncing every mapped client in the background; 303 to its progress."""
+    try:
+        ch_provider()  # no key: say so now rather than fail every client in the job
+    except ProviderError as e:
+        flash(str(e), "error")
+        return redirect(url_for("integrations.index"), 303)
+    run = ch_service.start_resync_all(user=_user())
+    flash("Resyncing every client mapped to Companies House.", "success")
+    return redirect(url_for("integrations.import_progress", run_id=run.id), 303)
+
+
+@bp.get("/imports/<int:run_id>")
+def import_progress(run_id: int):
+    """A run's progress bar while it runs, its summary once done."""
+    run = runs.get_run(run_id) or abort(404)
+    running = run.status in runs.RUNNING
+    # Sent on completion only: polling has stopped and other panels may refresh
+    headers = {} if running else {"HX-Trigger": "clients-imported"}
+    return render("imports/show.html", fragments=PROGRESS, run=run, running=running,
+                  headers=headers if wants_region(PROGRESS) else {},
+                  outcomes=runs.outcomes(run))
+
+
+@bp.route("/settings", methods=["GET", "POST"], endpoint="settings")
+@admin_required
+def settings_page():
+    """Firm-wide settings: the Companies House API key (write-only)."""
+    form = ApiKeyForm()
+    name = settings.COMPANIES_HOUSE_API_KEY
+    if form.validate_on_submit():
+        saved = settings.set_secret(name, None if form.remove.data else form.api_key.data,
+                                    current_app.config, user=_user())
+        flash("Saved the Companies House API key." if saved
+              else "Removed the saved Companies House API key.", "success")
+        return redirect(url_for("integrations.settings"), 303)
+    form.api_key.data = ""  # never echo a key back, not even a mistyped one
+    return render("integrations/settings.html", form=form,
+                  status=422 if form.is_submitted() else 200,
+                  key_saved=settings.has_secret(name),
+                  key_unreadable=settings.secret_unreadable(name, current_app.config),
+                  key_from_env=bool(current_app.config.get("COMPANIES_HOUSE_API_KEY")))

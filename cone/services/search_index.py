@@ -1,0 +1,212 @@
+"""The client search index, per engine: SQLite FTS5 or PostgreSQL tsvector + GIN.
+
+Each client has one search document: its names, numbers, e-mail, phone, postcodes and
+the names and e-mails of its contacts, folded to lower case without accents. Database
+triggers rebuild a client's document whenever the client, one of its contacts or a
+link between them changes, so bulk inserts (demo seed, imports) and ORM saves alike
+keep the index in step with the rows.
+
+The same DDL serves `db.create_all()` (tests, through metadata events) and the Alembic
+migration 0002, which calls create() and drop() directly.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from sqlalchemy import event
+
+TABLE = "client_search"
+# Names autogenerate must leave alone: the FTS5 table, its shadow tables, our indexes
+OWNED_PREFIXES = (TABLE, "ix_client_search", "ix_client_name_nocase", "ix_client_name_lower")
+
+# The client's own searchable text; numbers also appear compacted ("SW1A1AA", "02079460000")
+_CLIENT_PARTS = [
+    "c.display_name", "c.legal_name", "c.trading_name", "c.first_name", "c.last_name",
+    "c.company_number", "c.email", "c.phone", "{digits}", "c.vat_number",
+    "substr(c.vat_number, 3)", "c.ct_utr", "c.sa_utr",
+    "c.registered_postcode", "replace(c.registered_postcode, ' ', '')",
+    "c.trading_postcode", "replace(c.trading_postcode, ' ', '')",
+    "c.home_postcode", "replace(c.home_postcode, ' ', '')",
+]
+_CONTACT_PARTS = ["ct.first_name", "ct.last_name", "ct.email"]
+# Letters that have no decomposed form: unaccent (PostgreSQL) maps them, FTS5 does not
+SPELLED_OUT = {"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "æ": "ae", "Æ": "AE",
+               "œ": "oe", "Œ": "OE", "ß": "ss", "þ": "th", "Þ": "TH"}
+
+
+def _sqlite_doc() -> str:
+    """SQLite expression for the document of client row c (3.40 has no concat_ws)."""
+    digits = "c.phone"
+    for ch in " -()+":
+        digits = f"replace({digits}, '{ch}', '')"
+    parts = [p.format(digits=digits) for p in _CLIENT_PARTS]
+    contacts = ("(SELECT group_concat(" + " || ' ' || ".join(f"coalesce({p}, '')" for p in _CONTACT_PARTS)
+                + ", ' ') FROM client_contact cc JOIN contact ct ON ct.id = cc.contact_id"
+                " WHERE cc.client_id = c.id)")
+    doc = " || ' ' || ".join(f"coalesce({p}, '')" for p in parts + [contacts])
+    for letter, plain in SPELLED_OUT.items():
+        doc = f"replace({doc}, '{letter}', '{plain}')"
+    return doc
+
+
+def _sqlite_refresh(where: str) -> str:
+    """Statements that rebuild the documents of the clients matching where (on c.id)."""
+    return (f"DELETE FROM {TABLE} WHERE rowid IN (SELECT c.id FROM client c WHERE {where}); "
+            f"INSERT INTO {TABLE}(rowid, doc) SELECT c.id, {_sqlite_doc()} FROM client c WHERE {where};")
+
+
+_CLIENT_COLUMNS = ("display_name, legal_name, trading_name, first_name, last_name, company_number, "
+                   "email, phone, vat_number, ct_utr, sa_utr, registered_postcode, "
+                   "trading_postcode, home_postcode")
+
+
+def sqlite_ddl() -> Iterator[str]:
+    """Create statements for SQLite: FTS5 table (unicode61 folds case and accents) and triggers."""
+    # prefix='1 2 3': the short prefixes typed first in live search get their own index
+    yield (f"CREATE VIRTUAL TABLE IF NOT EXISTS {TABLE} USING fts5(doc, "
+           "tokenize = 'unicode61 remove_diacritics 2', prefix = '1 2 3')")
+    yield "CREATE INDEX IF NOT EXISTS ix_client_name_nocase ON client (display_name COLLATE NOCASE, id)"
+    triggers = {
+        "client_ai": ("AFTER INSERT ON client", _sqlite_refresh("c.id = new.id")),
+        "client_au": (f"AFTER UPDATE OF {_CLIENT_COLUMNS} ON client", _sqlite_refresh("c.id = new.id")),
+        "client_ad": ("AFTER DELETE ON client", f"DELETE FROM {TABLE} WHERE rowid = old.id;"),
+        "link_ai": ("AFTER INSERT ON client_contact", _sqlite_refresh("c.id = new.client_id")),
+        "link_ad": ("AFTER DELETE ON client_contact", _sqlite_refresh("c.id = old.client_id")),
+        "link_au": ("AFTER UPDATE OF client_id, contact_id ON client_contact",
+                    _sqlite_refresh("c.id IN (old.client_id, new.client_id)")),
+        "contact_au": ("AFTER UPDATE OF first_name, last_name, email ON contact", _sqlite_refresh(
+            "c.id IN (SELECT client_id FROM client_contact WHERE contact_id = new.id)")),
+    }
+    for name, (when, body) in triggers.items():
+        yield f"CREATE TRIGGER IF NOT EXISTS {TABLE}_{name} {when} FOR EACH ROW BEGIN {body} END"
+    yield f"INSERT INTO {TABLE}(rowid, doc) SELECT c.id, {_sqlite_doc()} FROM client c " \
+          f"WHERE c.id NOT IN (SELECT rowid FROM {TABLE})"
+
+
+def sqlite_drop() -> Iterator[str]:
+    """Drop statements for SQLite (dropping the FTS5 table drops its shadow tables)."""
+    for name in ("client_ai", "client_au", "client_ad", "link_ai", "link_ad", "link_au", "contact_au"):
+        yield f"DROP TRIGGER IF EXISTS {TABLE}_{name}"
+    yield "DROP INDEX IF EXISTS ix_client_name_nocase"
+    yield f"DROP TABLE IF EXISTS {TABLE}"
+
+
+def _pg_doc() -> str:
+    """PostgreSQL expression for the tsvector of client row c: unaccented, punctuation as spaces."""
+    parts = [p.format(digits="regexp_replace(c.phone, '[^0-9]', '', 'g')") for p in _CLIENT_PARTS]
+    contacts = ("(SELECT string_agg(concat_ws(' ', " + ", ".join(_CONTACT_PARTS) + "), ' ') "
+                "FROM client_contact cc JOIN contact ct ON ct.id = cc.contact_id "
+                "WHERE cc.client_id = c.id)")
+    text = f"concat_ws(' ', {', '.join(parts + [contacts])})"
+    return f"to_tsvector('simple', regexp_replace(lower(unaccent({text})), '[^[:alnum:]]+', ' ', 'g'))"
+
+
+_PG_FUNCTIONS = f"""
+CREATE OR REPLACE FUNCTION cone_search_refresh(ids integer[]) RETURNS void LANGUAGE sql AS $$
+  INSERT INTO {TABLE} (client_id, doc)
+  SELECT c.id, {_pg_doc()} FROM client c WHERE c.id = ANY(ids)
+  ON CONFLICT (client_id) DO UPDATE SET doc = excluded.doc
+$$;
+CREATE OR REPLACE FUNCTION cone_search_client_row() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN PERFORM cone_search_refresh(ARRAY[NEW.id]); RETURN NULL; END $$;
+CREATE OR REPLACE FUNCTION cone_search_clients_added() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN PERFORM cone_search_refresh(ARRAY(SELECT id FROM new_rows)); RETURN NULL; END $$;
+CREATE OR REPLACE FUNCTION cone_search_links_added() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN PERFORM cone_search_refresh(ARRAY(SELECT DISTINCT client_id FROM new_rows)); RETURN NULL; END $$;
+CREATE OR REPLACE FUNCTION cone_search_links_removed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN PERFORM cone_search_refresh(ARRAY(SELECT DISTINCT client_id FROM old_rows)); RETURN NULL; END $$;
+CREATE OR REPLACE FUNCTION cone_search_contacts_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN PERFORM cone_search_refresh(ARRAY(SELECT DISTINCT cc.client_id FROM client_contact cc
+                                        JOIN new_rows n ON n.id = cc.contact_id));
+RETURN NULL; END $$;
+"""
+
+# (trigger name, timing and table, transition table clause, level, function)
+_PG_TRIGGERS = [
+    ("client_ai", "AFTER INSERT ON client", "REFERENCING NEW TABLE AS new_rows", "STATEMENT",
+     "cone_search_clients_added"),
+    # column lists and transition tables do not mix, so client updates go row by row
+    ("client_au", f"AFTER UPDATE OF {_CLIENT_COLUMNS} ON client", "", "ROW", "cone_search_client_row"),
+    ("link_ai", "AFTER INSERT ON client_contact", "REFERENCING NEW TABLE AS new_rows", "STATEMENT",
+     "cone_search_links_added"),
+    ("link_au", "AFTER UPDATE ON client_contact", "REFERENCING NEW TABLE AS new_rows", "STATEMENT",
+     "cone_search_links_added"),
+    ("link_au_old", "AFTER UPDATE ON client_contact", "REFERENCING OLD TABLE AS old_rows", "STATEMENT",
+     "cone_search_links_removed"),
+    ("link_ad", "AFTER DELETE ON client_contact", "REFERENCING OLD TABLE AS old_rows", "STATEMENT",
+     "cone_search_links_removed"),
+    ("contact_au", "AFTER UPDATE ON contact", "REFERENCING NEW TABLE AS new_rows", "STATEMENT",
+     "cone_search_contacts_changed"),
+]
+
+
+def postgresql_ddl() -> Iterator[str]:
+    """Create statements for PostgreSQL: unaccent, the document table, GIN index, triggers."""
+    yield "CREATE EXTENSION IF NOT EXISTS unaccent"
+    # ON DELETE CASCADE: a deleted client takes its document with it
+    yield (f"CREATE TABLE IF NOT EXISTS {TABLE} (client_id integer PRIMARY KEY "
+           "REFERENCES client(id) ON DELETE CASCADE, doc tsvector NOT NULL)")
+    yield f"CREATE INDEX IF NOT EXISTS ix_{TABLE}_doc ON {TABLE} USING gin (doc)"
+    yield "CREATE INDEX IF NOT EXISTS ix_client_name_lower ON client (lower(display_name), id)"
+    yield _PG_FUNCTIONS
+    for name, when, referencing, level, function in _PG_TRIGGERS:
+        yield f"DROP TRIGGER IF EXISTS {TABLE}_{name} ON {when.split(' ON ')[1]}"
+        yield f"CREATE TRIGGER {TABLE}_{name} {when} {referencing} FOR EACH {level} EXECUTE FUNCTION {function}()"
+    yield "SELECT cone_search_refresh(ARRAY(SELECT id FROM client))"
+
+
+def postgresql_drop() -> Iterator[str]:
+    """Drop statements for PostgreSQL (the unaccent extension stays: others may use it)."""
+    for name, when, *_ in _PG_TRIGGERS:
+        yield f"DROP TRIGGER IF EXISTS {TABLE}_{name} ON {when.split(' ON ')[1]}"
+    for function in ("cone_search_client_row", "cone_search_clients_added", "cone_search_links_added",
+                     "cone_search_links_removed", "cone_search_contacts_changed"):
+        yield f"DROP FUNCTION IF EXISTS {function}()"
+    yield "DROP FUNCTION IF EXISTS cone_search_refresh(integer[])"
+    yield "DROP INDEX IF EXISTS ix_client_name_lower"
+    yield f"DROP TABLE IF EXISTS {TABLE}"
+
+
+def _statements(dialect: str, drop: bool) -> list[str]:
+    if dialect == "sqlite":
+        return list(sqlite_drop() if drop else sqlite_ddl())
+    if dialect == "postgresql":
+        return list(postgresql_drop() if drop else postgresql_ddl())
+    return []
+
+
+def create(connection) -> None:
+    """Build the index, its triggers and the sort index, and fill it from existing rows."""
+    for sql in _statements(connection.dialect.name, drop=False):
+        connection.exec_driver_sql(sql)
+
+
+def drop(connection) -> None:
+    """Remove everything create() made."""
+    for sql in _statements(connection.dialect.name, drop=True):
+        connection.exec_driver_sql(sql)
+
+
+def is_index_object(name: str | None) -> bool:
+    """True for tables and indexes this module owns (autogenerate must not see them)."""
+    return bool(name) and name.startswith(OWNED_PREFIXES)
+
+
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    """Alembic filter: skip the search index's tables and indexes."""
+    return not is_index_object(name)
+
+
+def install(metadata) -> None:
+    """Hook create()/drop() onto metadata so db.create_all()/drop_all() build and remove the index."""
+    if not event.contains(metadata, "after_create", _after_create):
+        event.listen(metadata, "after_create", _after_create)
+        event.listen(metadata, "before_drop", _before_drop)
+
+
+def _after_create(metadata, connection, **kw) -> None:
+    create(connection)
+
+
+def _before_drop(metadata, connection, **kw) -> None:
+    drop(connection)

@@ -1,0 +1,1 @@
+"""Local stand-ins for outside APIs, used by tests and for trying Cone offline."""
