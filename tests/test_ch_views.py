@@ -68,10 +68,11 @@ def test_prefill_fills_the_form_and_locks_owned_fields(user_client):
 
 def test_prefill_keeps_what_was_typed(user_client):
     r = user_client.get(f"/companies-house/{NORTHWIND}/prefill?kind=business&vat_number=GB999"
-                        "&legal_name=Typed+name&contacts-0-first_name=Nadia",
+                        "&legal_name=Typed+name&contacts-0-first_name=Nadia&incorporation_date=",
                         headers=hx("client-form"))
     assert 'value="GB999"' in r.text and 'value="Nadia"' in r.text
     assert 'value="NORTHWIND ANALYTICS LTD"' in r.text and "Typed name" not in r.text
+    assert 'value="2015-03-02"' in r.text  # the empty date sent along does not win
 
 
 def test_save_creates_a_mapped_client_with_profile(user_client):

@@ -48,12 +48,16 @@ def ch_search():
 
 def fill(form, values: dict) -> None:
     """Put Companies House's values into the create form's fields."""
+    def put(f, value):
+        # raw_data would win over data when rendering (an empty date typed earlier, say)
+        f.data, f.raw_data, f.process_errors = value, None, []
+
     for name, value in values.items():
         if name == "registered_address":
             for part in ADDRESS_PARTS:
-                form.registered[part].data = getattr(value, part) or ""
+                put(form.registered[part], getattr(value, part) or "")
         elif name in form._fields:
-            form[name].data = list(value) if name == "sic_codes" else value
+            put(form[name], list(value) if name == "sic_codes" else value)
 
 
 @bp.get("/companies-house/<number>/prefill")

@@ -153,8 +153,10 @@ def company_people(client: Client, profile: CompaniesHouseProfile | None) -> lis
         for row, other in _others(model, surnames, client.id):
             key = name_key(row.name)
             for (pkey, month, year), person in people.items():
-                if key == pkey and same_birth((month, year), (row.birth_month, row.birth_year)):
-                    person.elsewhere.append((other, _role(row)))
+                seen = (other, _role(row))
+                if key == pkey and same_birth((month, year), (row.birth_month, row.birth_year)) \
+                        and seen not in person.elsewhere:
+                    person.elsewhere.append(seen)
     if surnames:
         stmt = select(Client).where(Client.kind == "individual", Client.id != client.id,
                                     func.lower(Client.last_name).in_(surnames))
