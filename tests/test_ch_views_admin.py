@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 from cone.services import providers, settings
 from cone.services import companies_house as ch_service
 from cone.services.models import Client, ExternalLink, ImportRun, Setting, db
-from tests.conftest import hx, login_as
+from tests.conftest import hx
 
 NORTHWIND, LLP = "09876543", "OC412345"
 

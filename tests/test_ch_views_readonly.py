@@ -87,3 +87,14 @@ def test_after_unlink_the_same_post_is_accepted(staff_client, mapped):
     assert r.status_code == 303
     db.session.refresh(mapped)
     assert mapped.legal_name == "Northwind Renamed Ltd"
+
+
+def test_form_loaded_before_a_resync_gets_the_conflict_not_a_refusal(staff_client, mapped,
+                                                                     ch_emulator):
+    shown = form_as_shown(mapped)  # the form as opened, before Companies House renamed it
+    ch_emulator.update_company(NORTHWIND, {"company_name": "NORTHWIND DATA LTD"})
+    assert staff_client.post(f"/clients/{mapped.id}/resync").status_code == 303
+    r = staff_client.post(f"/clients/{mapped.id}/edit", data=shown | {"trading_name": "NW"})
+    assert r.status_code == 409 and "comes from Companies House" not in r.text
+    db.session.refresh(mapped)
+    assert mapped.legal_name == "NORTHWIND DATA LTD" and mapped.trading_name is None

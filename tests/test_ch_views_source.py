@@ -5,8 +5,8 @@ from sqlalchemy import select
 
 from cone.services import clients, providers
 from cone.services import companies_house as ch_service
-from cone.services.models import (ActivityEvent, Address, ClientContact, CompaniesHouseProfile, Contact,
-                                  Officer, SignificantControl, db)
+from cone.services.models import (ActivityEvent, Address, ClientContact,
+                                  CompaniesHouseProfile, Contact, Officer, SignificantControl, db)
 from tests.conftest import hx
 from tests.test_ch_views import FAILURES, break_provider
 

@@ -43,7 +43,7 @@ def events(client, action):
 def test_workspace_shows_the_section_primary_first(admin_client, admin, acme):
     cs.add_contact(acme, cs.NewContact("Aaron", "Able", phone="020 7946 0000", role="Director"),
                    make_primary=False, user=admin)
-    r = admin_client.get(f"/clients/{acme.id}")
+    r = admin_client.get(f"/clients/{acme.id}?tab=contacts")
     assert 'id="client-contacts"' in r.text
     section = r.text[r.text.index('id="client-contacts"'):]
     assert section.index("Jane Doe") < section.index("Aaron Able")

@@ -93,7 +93,8 @@ def test_list_puts_pinned_first_then_newest(acme, staff):
 
 def test_notes_tab_page_fragment_and_empty_state(staff_client, acme):
     page = staff_client.get(f"/clients/{acme.id}?tab=notes")
-    assert "<html" in page.text and 'id="client-notes"' in page.text and "No notes yet." in page.text
+    assert "<html" in page.text and 'id="client-notes"' in page.text
+    assert "No notes yet." in page.text
     frag = staff_client.get(f"/clients/{acme.id}?tab=notes", headers=hx("workspace-panel"))
     assert "<html" not in frag.text and "No notes yet." in frag.text
     assert 'aria-current="page">Notes<' in frag.text
@@ -171,7 +172,8 @@ def test_other_staff_cannot_change_a_note(client, staff, acme):
     assert "Mine" in page.text and f"/notes/{note.id}/delete" not in page.text
     assert "Save note" not in client.get(f"/clients/{acme.id}?tab=notes&edit={note.id}").text
     for path, data in ((f"/notes/{note.id}", {"body": "x"}),
-                       (f"/notes/{note.id}/pin", {"pinned": "1"}), (f"/notes/{note.id}/delete", {})):
+                       (f"/notes/{note.id}/pin", {"pinned": "1"}),
+                       (f"/notes/{note.id}/delete", {})):
         assert client.post(f"/clients/{acme.id}{path}", data=data).status_code == 403
         assert client.post(f"/clients/{acme.id}{path}", data=data,
                            headers=NOTES).status_code == 403

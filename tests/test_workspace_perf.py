@@ -54,17 +54,19 @@ def build(user, name, *, contacts, officers, events, number):
                                     accounts_next_due=datetime(2030, 1, 1).date(),
                                     accounting_reference_day=31, accounting_reference_month=3)
     half = officers // 2
-    profile.officers = [Officer(name=f"{word(i).upper()}, Person{word(i)}", role="director", birth_month=1,
-                                birth_year=1970) for i in range(half)]
+    profile.officers = [Officer(name=f"{word(i).upper()}, Person{word(i)}", role="director",
+                                birth_month=1, birth_year=1970) for i in range(half)]
     profile.significant_controls = [
-        SignificantControl(name=f"Mr Person{word(i)} {word(i)}", kind="individual-person-with-significant-control")
+        SignificantControl(name=f"Mr Person{word(i)} {word(i)}",
+                           kind="individual-person-with-significant-control")
         for i in range(half - 1)] + [SignificantControl(
             name="HOLDINGS LIMITED", registration_number="09999999",
             kind="corporate-entity-person-with-significant-control")]
     db.session.add(profile)
     start = datetime(2024, 1, 1, tzinfo=timezone.utc)
     db.session.add_all([ActivityEvent(client_id=client.id, user_id=user.id, action="edited",
-                                      summary=f"Edited {i}", created_at=start + timedelta(minutes=i),
+                                      summary=f"Edited {i}",
+                                      created_at=start + timedelta(minutes=i),
                                       changes=[{"field": "trading_name", "before": f"T{i}",
                                                 "after": f"T{i + 1}"}])
                         for i in range(events)])

@@ -113,8 +113,9 @@ def test_corporate_psc_matches_a_client_company_by_number(staff, staff_client):
                               cs.ContactsInput(new=[cs.NewContact("P", "Q")], existing=[],
                                                primary="new:0"), user=staff)
     child = business(staff, "Child Ltd")
-    profile(child, "00000004", pscs=[{"name": "PARENT HOLDINGS LIMITED", "registration_number": "09999999",
-                                      "kind": "corporate-entity-person-with-significant-control"}])
+    profile(child, "00000004", pscs=[{
+        "name": "PARENT HOLDINGS LIMITED", "registration_number": "09999999",
+        "kind": "corporate-entity-person-with-significant-control"}])
     [person] = related.company_people(child, db.session.get(CompaniesHouseProfile, 1))
     assert person.is_client == parent and person.roles == ["Person with significant control"]
 

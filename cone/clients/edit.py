@@ -131,7 +131,7 @@ def _save(form, kind: str, data: dict, ch_number: str):
     return redirect(url_for("clients.show", client_id=client.id), 303)
 
 
-def _edit_data(form, owned) -> dict:
+def _edit_data(form, owned, client) -> dict:
     """The form's values for update_client; source-owned fields go along only when posted.
 
     The service compares them with the synced values and refuses any change, so a crafted
@@ -141,6 +141,9 @@ def _edit_data(form, owned) -> dict:
     prefixes = {attr: name for name, attr in ADDRESSES.items()}
     skip = {name for name in owned if not (
         name in posted or any(k.startswith(prefixes.get(name, "\0") + "_") for k in posted))}
+    if form.version.data != client.version:
+        # A sync since the form was loaded explains any difference: the stale check speaks
+        skip = set(owned)
     data = form.client_data(skip=skip)
     for name in owned - skip:
         f = form._fields.get(name)
@@ -163,7 +166,7 @@ def edit(client_id: int):
         return render("clients/edit.html", fragments=FORM_REGION, form=form, **context,
                       status=422 if request.method == "POST" else 200)
     try:
-        clients.update_client(client, _edit_data(form, owned),
+        clients.update_client(client, _edit_data(form, owned, client),
                               expected_version=form.version.data, user=_user())
     except clients.StaleClient as e:
         # The form now carries the saved version, so saving again is a deliberate overwrite

@@ -15,10 +15,12 @@ SECTION = {"client-notes": "notes"}
 
 
 def _user():
+    """The signed-in user as a plain object, for the services."""
     return current_user._get_current_object()
 
 
 def _note_or_404(client, note_id: int):
+    """The client's note, or a 404 (also for another client's note)."""
     return notes.get_note(client.id, note_id) or abort(404)
 
 
@@ -35,7 +37,8 @@ def _done(client, message: str):
         return _section(client, note_message=message, headers={"HX-Trigger": "notes-changed"})
     flash(message, "success")
     # 303 so the browser follows with GET
-    return redirect(url_for("clients.show", client_id=client.id, tab="notes") + "#client-notes", 303)
+    url = url_for("clients.show", client_id=client.id, tab="notes")
+    return redirect(url + "#client-notes", 303)
 
 
 @bp.post("/<int:client_id>/notes")

@@ -51,6 +51,7 @@ def workspace_tabs(client) -> list[tuple[str, str]]:
 
 
 def _user():
+    """The signed-in user as a plain object, for the services."""
     return current_user._get_current_object()
 
 
@@ -63,16 +64,19 @@ def notes_context(client, editing: int | None = None) -> dict:
 
 
 def _overview(client):
+    """The Overview tab: the latest events and the pinned notes beside the details."""
     return {"recent": workspace.activity_page(client.id, per_page=workspace.RECENT),
             "pinned": notes.list_notes(client.id, pinned_only=True)}
 
 
 def _deadlines(client):
+    """The Deadlines tab: Companies House filing dates and the year end."""
     found, year_end = workspace.deadlines(client, workspace.companies_house_profile(client.id))
     return {"deadlines": found, "year_end": year_end}
 
 
 def _related(client):
+    """The Related clients tab; a company's officers and PSCs come from its profile."""
     profile = workspace.companies_house_profile(client.id) if client.kind == "business" else None
     return {"related": related.related_clients(client, profile), "profile": profile}
 

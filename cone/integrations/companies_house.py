@@ -42,8 +42,9 @@ def ch_search():
         error, status = search.q.errors[0], 422
     # The region needs no form; the whole page is the create form showing the results
     form = None if wants_region(RESULTS) else client_edit.new_form("business", keep=False)
-    return client_edit.render_new(form, "business", status, fragments=RESULTS, headers=headers,
-                      ch_q=search.q.data or "", ch_results=results, ch_error=error)
+    return client_edit.render_new(form, "business", status, fragments=RESULTS,
+                                  headers=headers, ch_q=search.q.data or "",
+                                  ch_results=results, ch_error=error)
 
 
 def fill(form, values: dict) -> None:
@@ -68,11 +69,13 @@ def ch_prefill(number: str):
     try:
         record = ch_provider().fetch_company(number)
     except ProviderError as e:
-        return client_edit.render_new(form, "business", failure_status(e), headers=failure_headers(e),
-                          ch_error=str(e), ch_q=number[:20])
+        return client_edit.render_new(form, "business", failure_status(e),
+                                      headers=failure_headers(e), ch_error=str(e),
+                                      ch_q=number[:20])
     fill(form, ch_service.prefill_data(record))
     form.lock(client_edit.CH_OWNED)
-    return client_edit.render_new(form, "business", ch_number=record.company_number, ch_record=record)
+    return client_edit.render_new(form, "business", ch_number=record.company_number,
+                                  ch_record=record)
 
 
 @bp.post("/companies-house/import")

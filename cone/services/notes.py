@@ -104,8 +104,8 @@ def set_pinned(note: Note, pinned: bool, *, user: User) -> Note:
         return note
     note.pinned = pinned
     verb = "Pinned" if pinned else "Unpinned"
-    audit.record("note_pinned" if pinned else "note_unpinned", f"{verb} a note: {excerpt(note.body)}",
-                 user=user, client_id=note.client_id)
+    audit.record(f"note_{verb.lower()}", f"{verb} a note: {excerpt(note.body)}", user=user,
+                 client_id=note.client_id)
     db.session.commit()
     return note
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import joinedload
 
 from cone.services.models import (Client, ClientContact, CompaniesHouseProfile, Officer,
                                   SignificantControl, db)
+from cone.services.providers.ch_enumerations import describe_officer_role
 
 TITLES = {"mr", "mrs", "ms", "miss", "mx", "dr", "sir", "dame", "lord", "lady", "prof",
           "professor", "rev", "revd", "the", "hon"}
@@ -62,21 +63,25 @@ def same_birth(a: tuple[int | None, int | None], b: tuple[int | None, int | None
 
 
 def _surname_filter(column, surnames: set[str]):
+    """SQL prefilter: the lowered name contains one of the surnames."""
     return or_(*(func.lower(column).contains(s, autoescape=True) for s in sorted(surnames)))
 
 
 def _role(row) -> str:
+    """An officer's role in words ("llp-designated-member" -> "LLP Designated Member"), or PSC."""
     if isinstance(row, Officer):
-        return (row.role or "officer").replace("-", " ").capitalize()
+        return describe_officer_role(row.role) or "Officer"
     return "Person with significant control"
 
 
 def _is_corporate(row) -> bool:
+    """True for a company or other legal person rather than a human being."""
     kind = row.role if isinstance(row, Officer) else row.kind
     return any(word in (kind or "") for word in CORPORATE)
 
 
 def _current(model):
+    """SQL condition: the officer has not resigned, the PSC has not ceased."""
     return (model.resigned_on if model is Officer else model.ceased_on).is_(None)
 
 
@@ -177,8 +182,9 @@ def _match_companies(corporate: dict[str, Person], exclude_client: int) -> None:
     """Corporate officers and PSCs that are client companies, by number or exact name."""
     if not corporate:
         return
+    idents = list(corporate)
     stmt = select(Client).where(Client.kind == "business", Client.id != exclude_client, or_(
-        Client.company_number.in_(list(corporate)), func.lower(Client.legal_name).in_(list(corporate))))
+        Client.company_number.in_(idents), func.lower(Client.legal_name).in_(idents)))
     for company in db.session.scalars(stmt):
         for ident in ((company.company_number or "").upper(), (company.legal_name or "").lower()):
             if ident in corporate:

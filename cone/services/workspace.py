@@ -17,7 +17,8 @@ from cone.services.models import (ActivityEvent, Client, ClientContact, Companie
 
 TABS: dict[str, str] = {
     "overview": "Overview", "contacts": "Contacts", "companies-house": "Companies House",
-    "deadlines": "Deadlines", "notes": "Notes", "activity": "Activity", "related": "Related clients",
+    "deadlines": "Deadlines", "notes": "Notes", "activity": "Activity",
+    "related": "Related clients",
 }
 BUSINESS_ONLY = {"companies-house"}
 ACTIVITY_PAGE = 50
@@ -130,11 +131,13 @@ class YearEnd:
 
 
 def _long(d: date | None) -> str:
+    """A date as "5 March 2025"."""
     return f"{d.day} {d:%B %Y}" if d else ""
 
 
 def _deadline(label: str, due: date | None, made_up_to: date | None, flagged: bool,
               today: date) -> Deadline | None:
+    """The deadline for a due date, or None when Companies House gave none."""
     if due is None:
         return None
     detail = f"For the period to {_long(made_up_to)}" if made_up_to else ""
@@ -168,7 +171,8 @@ def deadlines(client: Client, profile: CompaniesHouseProfile | None,
     year_end = None
     if client.year_end_day and client.year_end_month:
         day, month, source = client.year_end_day, client.year_end_month, "client"
-    elif profile is not None and profile.accounting_reference_day and profile.accounting_reference_month:
+    elif profile is not None and profile.accounting_reference_day \
+            and profile.accounting_reference_month:
         day, month = profile.accounting_reference_day, profile.accounting_reference_month
         source = "companies_house"
     else:

@@ -42,6 +42,8 @@ def test_create_business_with_new_and_picked_contact_by_keyboard(server_url, pag
     kb.press("Enter")
     page.wait_for_url(re.compile(r"/clients/\d+$"))
     expect(page.get_by_role("heading", name="Keyboard Widgets Ltd")).to_be_visible()
+    tabs = page.get_by_role("navigation", name="Client sections")
+    tabs.get_by_role("link", name="Contacts").click()
     contacts = page.locator("#client-contacts")
     expect(contacts).to_contain_text("Ann Archer")
     expect(contacts).to_contain_text("Bob Baker")
@@ -65,8 +67,10 @@ def test_create_individual_as_own_primary_contact(server_url, page, staff):
     page.get_by_role("button", name="Create client").click()
     page.wait_for_url(re.compile(r"/clients/\d+$"))
     expect(page.get_by_role("heading", name="Jane Doe")).to_be_visible()
-    expect(page.locator("#client-contacts")).to_contain_text("Jane Doe")
     expect(page.get_by_text("Created Jane Doe.")).to_be_visible()
+    tabs = page.get_by_role("navigation", name="Client sections")
+    tabs.get_by_role("link", name="Contacts").click()
+    expect(page.locator("#client-contacts")).to_contain_text("Jane Doe")
 
 
 def test_edit_conflict_between_two_people(server_url, browser, staff):

@@ -46,11 +46,13 @@ def test_search_open_edit_and_see_it_on_the_client(server_url, page, admin):
     expect(page.get_by_text("Saved Jane Doe.")).to_be_visible()
 
     page.get_by_role("link", name="Acme Ltd").click()
+    expect(page.locator("#client-activity")).to_contain_text("Updated contact Jane Doe")
+    assert page.url.endswith(f"/clients/{acme.id}")
+    tabs = page.get_by_role("navigation", name="Client sections")
+    tabs.get_by_role("link", name="Contacts").click()
     section = page.locator("#client-contacts")
     expect(section.get_by_role("link", name="jane.doe@example.com")).to_be_visible()
     expect(section.get_by_role("link", name="020 7946 0000")).to_be_visible()
-    expect(page.locator("#client-activity")).to_contain_text("Updated contact Jane Doe")
-    assert page.url.endswith(f"/clients/{acme.id}")
 
 
 def test_link_with_the_keyboard_and_make_primary(server_url, page, admin):
@@ -60,7 +62,7 @@ def test_link_with_the_keyboard_and_make_primary(server_url, page, admin):
     person("Carol", "King")  # offered on focus, gone once "bob r" is typed
     acme = business(admin, "Acme Ltd", jane)
     sign_in(page, server_url, admin.email)
-    page.goto(f"{server_url}/clients/{acme.id}")
+    page.goto(f"{server_url}/clients/{acme.id}?tab=contacts")
 
     combo = page.get_by_role("combobox", name="Find a contact")
     expect(combo).to_have_attribute("aria-expanded", "false")
