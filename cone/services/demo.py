@@ -10,6 +10,7 @@ from faker import Faker
 from sqlalchemy import func, insert, select, text
 from stdnum.gb import utr as stdnum_utr
 
+from cone.services import search_index
 from cone.services.demo_pools import (BUSINESS_ROLES, CHARITY_SIC, CHARITY_WORDS,
                                       ENTITY_WEIGHTS, NI_BANNED, NI_LETTERS, OTHER_ROLES,
                                       PHONE_PREFIXES, POSTCODE_LETTERS, PREFIXES, SCOTTISH, TAGS,
@@ -34,12 +35,14 @@ def seed(count: int, *, seed: int | None = None,
         raise DemoError(f"At most {MAX_CLIENTS:,} demo clients can be added at once.")
     maker = _Maker(random.Random(seed), Faker("en_GB"), seed)
     done = 0
-    while done < count:
-        size = min(BATCH, count - done)
-        _insert_batch(maker, size)
-        done += size
-        if progress:
-            progress(done)
+    # the search index is built once at the end, not row by row (3-20 times faster)
+    with search_index.bulk_load(db.session):
+        while done < count:
+            size = min(BATCH, count - done)
+            _insert_batch(maker, size)
+            done += size
+            if progress:
+                progress(done)
     _sync_sequences()
     return done
 

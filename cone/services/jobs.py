@@ -49,3 +49,11 @@ def resync_all_task(run_id: int) -> None:
     with app_context() as app:
         from cone.services import ch_bulk
         ch_bulk.run_resync_all(run_id, app)
+
+
+@huey.task()
+def import_task(run_id: int) -> None:
+    """Write the records of the previewed ImportRun run_id, one transaction each."""
+    with app_context():
+        from cone.services import imports
+        imports.run_import(run_id)

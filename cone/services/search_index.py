@@ -12,8 +12,9 @@ migration 0002, which calls create() and drop() directly.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 TABLE = "client_search"
 # Names autogenerate must leave alone: the FTS5 table, its shadow tables, our indexes
@@ -66,7 +67,15 @@ def sqlite_ddl() -> Iterator[str]:
     yield (f"CREATE VIRTUAL TABLE IF NOT EXISTS {TABLE} USING fts5(doc, "
            "tokenize = 'unicode61 remove_diacritics 2', prefix = '1 2 3')")
     yield "CREATE INDEX IF NOT EXISTS ix_client_name_nocase ON client (display_name COLLATE NOCASE, id)"
-    triggers = {
+    yield from _sqlite_create_triggers()
+    # also repairs the index after a bulk load that was killed before it could finish
+    yield f"INSERT INTO {TABLE}(rowid, doc) SELECT c.id, {_sqlite_doc()} FROM client c " \
+          f"WHERE c.id NOT IN (SELECT rowid FROM {TABLE})"
+
+
+def _sqlite_triggers() -> dict[str, tuple[str, str]]:
+    """name: (when, body) of the SQLite triggers that keep each document current."""
+    return {
         "client_ai": ("AFTER INSERT ON client", _sqlite_refresh("c.id = new.id")),
         "client_au": (f"AFTER UPDATE OF {_CLIENT_COLUMNS} ON client", _sqlite_refresh("c.id = new.id")),
         "client_ad": ("AFTER DELETE ON client", f"DELETE FROM {TABLE} WHERE rowid = old.id;"),
@@ -77,16 +86,21 @@ def sqlite_ddl() -> Iterator[str]:
         "contact_au": ("AFTER UPDATE OF first_name, last_name, email ON contact", _sqlite_refresh(
             "c.id IN (SELECT client_id FROM client_contact WHERE contact_id = new.id)")),
     }
-    for name, (when, body) in triggers.items():
+
+
+def _sqlite_create_triggers() -> Iterator[str]:
+    for name, (when, body) in _sqlite_triggers().items():
         yield f"CREATE TRIGGER IF NOT EXISTS {TABLE}_{name} {when} FOR EACH ROW BEGIN {body} END"
-    yield f"INSERT INTO {TABLE}(rowid, doc) SELECT c.id, {_sqlite_doc()} FROM client c " \
-          f"WHERE c.id NOT IN (SELECT rowid FROM {TABLE})"
+
+
+def _sqlite_drop_triggers() -> Iterator[str]:
+    for name in _sqlite_triggers():
+        yield f"DROP TRIGGER IF EXISTS {TABLE}_{name}"
 
 
 def sqlite_drop() -> Iterator[str]:
     """Drop statements for SQLite (dropping the FTS5 table drops its shadow tables)."""
-    for name in ("client_ai", "client_au", "client_ad", "link_ai", "link_ad", "link_au", "contact_au"):
-        yield f"DROP TRIGGER IF EXISTS {TABLE}_{name}"
+    yield from _sqlite_drop_triggers()
     yield "DROP INDEX IF EXISTS ix_client_name_nocase"
     yield f"DROP TABLE IF EXISTS {TABLE}"
 
@@ -101,6 +115,10 @@ def _pg_doc() -> str:
     return f"to_tsvector('simple', regexp_replace(lower(unaccent({text})), '[^[:alnum:]]+', ' ', 'g'))"
 
 
+# Set for one transaction by bulk_load(): the trigger functions then leave the index alone
+PAUSED = "cone.search_paused"
+_SKIP = f"IF current_setting('{PAUSED}', true) = 'on' THEN RETURN NULL; END IF;"
+
 _PG_FUNCTIONS = f"""
 CREATE OR REPLACE FUNCTION cone_search_refresh(ids integer[]) RETURNS void LANGUAGE sql AS $$
   INSERT INTO {TABLE} (client_id, doc)
@@ -108,16 +126,18 @@ CREATE OR REPLACE FUNCTION cone_search_refresh(ids integer[]) RETURNS void LANGU
   ON CONFLICT (client_id) DO UPDATE SET doc = excluded.doc
 $$;
 CREATE OR REPLACE FUNCTION cone_search_client_row() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN PERFORM cone_search_refresh(ARRAY[NEW.id]); RETURN NULL; END $$;
+BEGIN {_SKIP} PERFORM cone_search_refresh(ARRAY[NEW.id]); RETURN NULL; END $$;
 CREATE OR REPLACE FUNCTION cone_search_clients_added() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN PERFORM cone_search_refresh(ARRAY(SELECT id FROM new_rows)); RETURN NULL; END $$;
+BEGIN {_SKIP} PERFORM cone_search_refresh(ARRAY(SELECT id FROM new_rows)); RETURN NULL; END $$;
 CREATE OR REPLACE FUNCTION cone_search_links_added() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN PERFORM cone_search_refresh(ARRAY(SELECT DISTINCT client_id FROM new_rows)); RETURN NULL; END $$;
+BEGIN {_SKIP} PERFORM cone_search_refresh(ARRAY(SELECT DISTINCT client_id FROM new_rows));
+RETURN NULL; END $$;
 CREATE OR REPLACE FUNCTION cone_search_links_removed() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN PERFORM cone_search_refresh(ARRAY(SELECT DISTINCT client_id FROM old_rows)); RETURN NULL; END $$;
+BEGIN {_SKIP} PERFORM cone_search_refresh(ARRAY(SELECT DISTINCT client_id FROM old_rows));
+RETURN NULL; END $$;
 CREATE OR REPLACE FUNCTION cone_search_contacts_changed() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN PERFORM cone_search_refresh(ARRAY(SELECT DISTINCT cc.client_id FROM client_contact cc
-                                        JOIN new_rows n ON n.id = cc.contact_id));
+BEGIN {_SKIP} PERFORM cone_search_refresh(ARRAY(SELECT DISTINCT cc.client_id FROM client_contact cc
+                                               JOIN new_rows n ON n.id = cc.contact_id));
 RETURN NULL; END $$;
 """
 
@@ -185,6 +205,61 @@ def drop(connection) -> None:
     """Remove everything create() made."""
     for sql in _statements(connection.dialect.name, drop=True):
         connection.exec_driver_sql(sql)
+
+
+def install_functions(connection) -> None:
+    """(Re)write the PostgreSQL trigger functions: for databases made before bulk_load existed."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(_PG_FUNCTIONS)
+
+
+def _rebuild_after(start: int, dialect: str) -> list[str]:
+    """Set-based statements that (re)build the documents of every client with id > start."""
+    if dialect == "sqlite":
+        return [f"DELETE FROM {TABLE} WHERE rowid > {start}",
+                f"INSERT INTO {TABLE}(rowid, doc) SELECT c.id, {_sqlite_doc()} FROM client c "
+                f"WHERE c.id > {start}"]
+    return [f"INSERT INTO {TABLE} (client_id, doc) SELECT c.id, {_pg_doc()} FROM client c "
+            f"WHERE c.id > {start} ON CONFLICT (client_id) DO UPDATE SET doc = excluded.doc"]
+
+
+@contextmanager
+def bulk_load(session):
+    """Add many clients without per-row index upkeep, then index them in one statement.
+
+    For loads that insert new clients with their contacts and links (demo seed, imports):
+    on leaving, every client added since entering gets its document, whether the load
+    finished or failed part way. The body may commit as often as it likes. SQLite drops
+    the triggers meanwhile (one writer at a time: nothing else writes during a batch);
+    PostgreSQL sets a flag in each transaction of this session only, so other sessions
+    keep their upkeep.
+    """
+    dialect = session.get_bind().dialect.name
+    start = session.scalar(text("SELECT coalesce(max(id), 0) FROM client"))
+    if dialect == "sqlite":
+        for sql in [*sqlite_ddl(), *_sqlite_drop_triggers()]:  # ddl first: repairs a killed load
+            session.connection().exec_driver_sql(sql)
+    session.commit()  # the body's transactions begin after the pause is in place
+    target = session() if callable(session) else session
+
+    def pause(_session, _transaction, connection):
+        connection.exec_driver_sql(f"SELECT set_config('{PAUSED}', 'on', true)")
+
+    if dialect == "postgresql":
+        event.listen(target, "after_begin", pause)
+    try:
+        yield
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        if dialect == "postgresql":
+            event.remove(target, "after_begin", pause)
+        for sql in [*(_sqlite_create_triggers() if dialect == "sqlite" else ()),
+                    *_rebuild_after(start, dialect)]:
+            session.connection().exec_driver_sql(sql)
+        session.commit()
 
 
 def is_index_object(name: str | None) -> bool:

@@ -1,0 +1,273 @@
+"""Sage Business Cloud Accounting v3.1 adapter: customer contacts as ExternalCustomer records.
+
+Sage pages with page/items_per_page and a $next link (null on the last page; a page past the end
+repeats the last one), filters with contact_type_id=CUSTOMER and updated_or_created_since, and
+reports deletions through deleted_since. A token belongs to a user who may reach several
+businesses: every call names the chosen one in X-Business (the connection's tenant id).
+"""
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Callable, Iterator
+from urllib.parse import parse_qsl, urlsplit
+
+import httpx
+
+from cone.services.models import Address
+from cone.services.providers.accounting import (ContactPerson, ExternalCustomer, TokenSource,
+                                                clean, register)
+from cone.services.providers.base import (ProviderAuthError, ProviderBadResponse, ProviderError,
+                                          ProviderNotFound, ProviderUnavailable, RateLimited)
+from cone.services.providers.freeagent import iso, parse_time
+
+PAGE_SIZE = 200        # Sage's largest page
+MAX_PAGES = 5000       # a guard against a $next that never ends
+RETRYABLE = {500, 502, 503, 504}
+COUNTRIES = {"GB": "United Kingdom", "IE": "Ireland", "US": "United States", "CA": "Canada",
+             "FR": "France", "DE": "Germany", "ES": "Spain"}
+# Sage has no business/person flag: a company word in the name is one more hint
+BUSINESS_WORDS = re.compile(r"\b(ltd|limited|llp|plc|lp|cic|inc|co|company|partners|"
+                            r"partnership|group|holdings|trust|charity|services|associates)\b\.?",
+                            re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Business:
+    id: str
+    name: str
+
+
+def _text(value: Any) -> str | None:
+    return None if isinstance(value, (dict, list)) else clean(value)
+
+
+def _dict(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def list_businesses(http: httpx.Client, access_token: str) -> list[Business]:
+    """Every business the token's user can reach, the lead business first (for tenant choice)."""
+    headers = {"Authorization": f"Bearer {access_token}", "Accept": "application/json"}
+    try:
+        response = http.get("/businesses", headers=headers)
+        lead = http.get("/businesses/lead", headers=headers)
+    except httpx.HTTPError:
+        raise ProviderUnavailable("Sage did not answer when asked for its businesses.") from None
+    error = _error(response)
+    if error is not None:
+        raise error
+    items = _json(response).get("$items")
+    if not isinstance(items, list):
+        raise ProviderBadResponse("Sage sent its businesses in an unexpected shape.")
+    try:
+        lead_id = _text(lead.json().get("id")) if lead.is_success else None
+    except (ValueError, AttributeError):
+        lead_id = None  # without a lead the order is Sage's own
+    found = [Business(_text(b.get("id")), _text(b.get("name")) or _text(b.get("displayed_as"))
+                      or _text(b.get("id")))
+             for b in items if isinstance(b, dict) and _text(b.get("id"))]
+    return sorted(found, key=lambda b: b.id != lead_id)
+
+
+class Sage:
+    """Read-only Sage contacts over an injected httpx.Client (base URL .../v3.1)."""
+
+    key = "sage"
+    label = "Sage"
+
+    def __init__(self, http: httpx.Client, tenant_id: str, tokens: TokenSource, *,
+                 retries: int = 3, backoff: float = 0.5, max_wait: float = 60,
+                 page_size: int = PAGE_SIZE, sleep: Callable[[float], None] = time.sleep):
+        self.http, self.tenant_id, self.tokens = http, tenant_id or "", tokens
+        self.retries, self.backoff, self.max_wait = retries, backoff, max_wait
+        self.page_size, self.sleep = page_size, sleep
+
+    def list_customers(self, *, since: datetime | None = None,
+                       include_non_customers: bool = False) -> Iterator[ExternalCustomer]:
+        """Customer contacts (every contact when asked), then, with since, the deleted ones."""
+        params = {"attributes": "all", "nested_attributes": "all", "exclude_system": "true"}
+        if not include_non_customers:
+            params["contact_type_id"] = "CUSTOMER"
+        if since is not None:
+            params["updated_or_created_since"] = iso(since)
+        for item in self._pages(params):
+            if not (isinstance(item, dict) and item.get("system") is True):  # HMRC pseudo-contacts
+                yield self._customer(item, filtered=not include_non_customers)
+        if since is not None:
+            # Deleted contacts leave the list; only deleted_since tells a re-run they are gone
+            for item in self._pages({"deleted_since": iso(since)}):
+                record = self._customer(item, filtered=True)
+                if record.external_id:
+                    yield record
+
+    def fetch_customer(self, external_id: str) -> ExternalCustomer:
+        """One contact by its id ("business:id" is accepted too)."""
+        ident = str(external_id).rsplit(":", 1)[-1].strip()
+        if not re.fullmatch(r"[0-9A-Za-z_-]+", ident):
+            raise ProviderNotFound("Sage has no contact with that id.")
+        item = _json(self._get(f"/contacts/{ident}", {"nested_attributes": "all"}))
+        return self._customer(item, filtered=False)
+
+    def close(self) -> None:
+        """Close the HTTP client (the connection service opens one per adapter)."""
+        self.http.close()
+
+    def _pages(self, params: dict) -> Iterator[Any]:
+        """Every item, following $next until it is null."""
+        params = {**params, "page": 1, "items_per_page": self.page_size}
+        for _ in range(MAX_PAGES):
+            body = _json(self._get("/contacts", params))
+            items = body.get("$items")
+            if not isinstance(items, list):
+                raise ProviderBadResponse("Sage sent a contact list in an unexpected shape.")
+            yield from items
+            following = _text(body.get("$next"))
+            if not following or not items:
+                return
+            # Only page and size come from $next (it drops the filters); our host, our path
+            nxt = {**params, **dict(parse_qsl(urlsplit(following).query))}
+            if str(nxt.get("page")) == str(params["page"]):
+                return  # a page past the end repeats the last page
+            params = nxt
+        raise ProviderBadResponse("Sage kept offering more pages than Cone can read.")
+
+    def _get(self, path: str, params: dict | None = None) -> httpx.Response:
+        """One GET: one token refresh on 401, bounded retries on 429, 5xx and timeouts."""
+        refreshed, attempt = False, 0
+        while True:
+            headers = {"Authorization": f"Bearer {self.tokens.access_token()}",
+                       "Accept": "application/json"}
+            if self.tenant_id:
+                headers["X-Business"] = self.tenant_id
+            try:
+                response = self.http.get(path, params=params, headers=headers)
+            except httpx.TimeoutException:
+                error: ProviderError = ProviderUnavailable(
+                    "Sage did not answer in time: try again shortly.")
+            except httpx.HTTPError:
+                error = ProviderUnavailable("Cone could not connect to Sage: try again shortly.")
+            else:
+                if response.status_code == 401 and not refreshed:
+                    refreshed = True
+                    self.tokens.refresh()
+                    continue
+                error = _error(response)
+                if error is None:
+                    return response
+            wait = self._wait(error, attempt)
+            if wait is None:
+                raise error
+            attempt += 1
+            self.sleep(wait)
+
+    def _wait(self, error: ProviderError, attempt: int) -> float | None:
+        """Seconds to wait before retrying, or None to give up with the error."""
+        if attempt >= self.retries:
+            return None
+        if isinstance(error, RateLimited):
+            # Sage documents no Retry-After for v3.1: without one, wait out a 60 s window
+            wait = error.retry_after if error.retry_after is not None else 10 * 2 ** attempt
+            return wait if wait <= self.max_wait else None
+        if isinstance(error, ProviderUnavailable):
+            return self.backoff * 2 ** attempt
+        return None
+
+    def _customer(self, item: Any, *, filtered: bool) -> ExternalCustomer:
+        return to_customer(item, tenant_id=self.tenant_id, filtered=filtered)
+
+
+register("sage")(Sage)
+
+
+def to_customer(item: Any, *, tenant_id: str = "", filtered: bool = True) -> ExternalCustomer:
+    """Map a Sage contact; filtered says the list was already customers only."""
+    raw = item if isinstance(item, dict) else {"value": item}
+    problems = []
+    ident = _text(raw.get("id"))
+    if not ident:
+        problems.append("Sage sent a contact without an id.")
+    name = _text(raw.get("name")) or _text(raw.get("displayed_as"))
+    if not name:
+        problems.append("Sage sent a contact without a name.")
+    person = _dict(raw.get("main_contact_person"))
+    person_name = _text(person.get("name"))
+    registered, vat = _text(raw.get("registered_number")), _text(raw.get("tax_number"))
+    other_person = bool(person_name and name and person_name.casefold() != name.casefold())
+    business = bool(registered or vat or other_person or BUSINESS_WORDS.search(name or ""))
+    first, last = _split(name) if not business else (None, None)
+    email = _text(raw.get("email")) or _text(person.get("email"))
+    phone = _text(person.get("telephone")) or _text(person.get("mobile"))
+    people = ()
+    if other_person:
+        p_first, p_last = _split(person_name)
+        people = (ContactPerson(p_first, p_last, _text(person.get("email")),
+                                _text(person.get("telephone")) or _text(person.get("mobile"))),)
+    types = raw.get("contact_types")
+    is_customer = (any(_dict(t).get("id") == "CUSTOMER" for t in types)
+                   if isinstance(types, list) and types else filtered)
+    return ExternalCustomer(
+        provider="sage", external_id=ident or "", tenant_id=tenant_id, name=name or "",
+        kind="business" if business else "individual", first_name=first, last_name=last,
+        email=email, phone=phone, address=_address(raw), company_number=registered,
+        vat_number=vat, people=people, is_customer=is_customer,
+        archived=raw.get("is_active") is False or bool(_text(raw.get("deleted_at"))),
+        updated_at=parse_time(raw.get("updated_at")), raw=raw, problems=tuple(problems))
+
+
+def _split(name: str | None) -> tuple[str | None, str | None]:
+    """First and last name from Sage's single name: the last word is the last name."""
+    words = (name or "").split()
+    if len(words) < 2:
+        return None, words[0] if words else None
+    return " ".join(words[:-1]), words[-1]
+
+
+def _address(raw: dict) -> Address:
+    """main_address, else delivery_address; a bare {id, $path} reference counts as none."""
+    for key in ("main_address", "delivery_address"):
+        a = _dict(raw.get(key))
+        country = _dict(a.get("country"))
+        code = (_text(country.get("id")) or "").upper()
+        label = re.sub(r"\s*\([A-Z]{2}\)$", "", _text(country.get("displayed_as")) or "")
+        found = Address(line1=_text(a.get("address_line_1")), line2=_text(a.get("address_line_2")),
+                        town=_text(a.get("city")), county=_text(a.get("region")),
+                        postcode=_text(a.get("postal_code")),
+                        country=COUNTRIES.get(code) or label or code or None)
+        if found.line1 or found.postcode or found.town:
+            return found
+    return Address()
+
+
+def _error(r: httpx.Response) -> ProviderError | None:
+    """Our error for a non-2xx response, or None when it succeeded."""
+    if r.is_success:
+        return None
+    if r.status_code == 401:
+        return ProviderAuthError("Sage refused the connection: an admin needs to reconnect it "
+                                 "on the Integrations page.")
+    if r.status_code == 403:
+        return ProviderAuthError("Sage refused access to this business: an admin needs to "
+                                 "reconnect and choose the business again.")
+    if r.status_code == 404:
+        return ProviderNotFound("Sage has no such contact.")
+    if r.status_code == 429:
+        after = r.headers.get("Retry-After", "").strip()
+        return RateLimited(None, int(after) if after.isdigit() else None)
+    if r.status_code in RETRYABLE:
+        return ProviderUnavailable(f"Sage is having problems (error {r.status_code}): "
+                                   "try again shortly.")
+    return ProviderError(f"Sage refused the request (error {r.status_code}).")
+
+
+def _json(r: httpx.Response) -> dict:
+    try:
+        body = r.json()
+    except ValueError:
+        raise ProviderBadResponse("Sage sent an answer Cone could not read: "
+                                  "try again shortly.") from None
+    if not isinstance(body, dict):
+        raise ProviderBadResponse("Sage sent an answer in an unexpected shape.")
+    return body

@@ -1,0 +1,174 @@
+"""Xero Accounting API adapter: contacts, read-only, mapped to ExternalCustomer.
+
+Facts it relies on: JSON only with Accept: application/json; the xero-tenant-id header on
+every call; always page (without page= ContactPersons are left out); If-Modified-Since for
+incremental runs; dates as /Date(ms+0000)/; a 429 names the limit hit in X-Rate-Limit-Problem.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from typing import Iterator
+
+import httpx
+
+from cone.services.models import Address
+from cone.services.providers.accounting import (ApiClient, ContactPerson, ExternalCustomer,
+                                                TokenSource, clean, country, register,
+                                                retry_after)
+from cone.services.providers.base import (ProviderAuthError, ProviderBadResponse,
+                                          ProviderNotFound)
+
+CONTACTS = "/api.xro/2.0/Contacts"
+PAGE_SIZE = 1000  # the maximum: Xero allows 60 calls a minute, so fewer, bigger pages
+DATE = re.compile(r"/Date\((-?\d+)([+-]\d{4})?\)/")
+PHONE_ORDER = ("DEFAULT", "MOBILE", "DDI", "OFFICE")
+
+
+def parse_date(value) -> datetime | None:
+    """Xero's "/Date(1573755038314+0000)/" (milliseconds since the epoch, UTC) as a datetime."""
+    match = DATE.fullmatch(value or "") if isinstance(value, str) else None
+    if not match:
+        return None
+    return datetime.fromtimestamp(int(match.group(1)) / 1000, tz=timezone.utc)
+
+
+def _wait(resp: httpx.Response) -> int | None:
+    problem = resp.headers.get("X-Rate-Limit-Problem", "").lower()
+    if problem == "day":
+        return None  # the day limit resets hours later: stop the run rather than sleep
+    return retry_after(resp) or (1 if problem == "concurrent" else None)
+
+
+@register("xero")
+class Xero:
+    """One Xero organisation's contacts."""
+
+    key = "xero"
+
+    def __init__(self, http: httpx.Client, tenant_id: str, tokens: TokenSource):
+        self.tenant_id = tenant_id
+        self.api = ApiClient(http, tokens, "Xero", wait_for=_wait)
+        self.limits: dict[str, str] = {}
+
+    def close(self) -> None:
+        self.api.http.close()
+
+    def _get(self, path: str, *, params=None, since: datetime | None = None) -> dict:
+        headers = {"xero-tenant-id": self.tenant_id, "Accept": "application/json"}
+        if since:
+            headers["If-Modified-Since"] = since.astimezone(timezone.utc).strftime(
+                "%Y-%m-%dT%H:%M:%S")
+        resp = self.api.get(path, params=params, headers=headers)
+        self.limits = {name: resp.headers[name] for name in
+                       ("X-MinLimit-Remaining", "X-DayLimit-Remaining") if name in resp.headers}
+        if resp.status_code == 403:
+            raise ProviderAuthError("Xero refused access to this organisation: reconnect it on "
+                                    "the Integrations page.")
+        if resp.status_code == 404:
+            raise ProviderNotFound("Xero has no such contact.")
+        if resp.status_code != 200:
+            raise ProviderBadResponse(f"Xero answered {resp.status_code} to a contacts request.")
+        try:
+            body = resp.json()
+        except ValueError as error:
+            raise ProviderBadResponse("Xero sent an answer Cone could not read.") from error
+        if not isinstance(body, dict) or not isinstance(body.get("Contacts", []), list):
+            raise ProviderBadResponse("Xero sent an answer Cone could not read.")
+        return body
+
+    def list_customers(self, *, since: datetime | None = None,
+                       include_non_customers: bool = False) -> Iterator[ExternalCustomer]:
+        """Every contact flagged as a customer (or every contact), archived ones included."""
+        params = {"pageSize": PAGE_SIZE, "includeArchived": "true"}
+        if not include_non_customers:
+            params["where"] = "IsCustomer==true"
+        page = 1
+        while True:
+            body = self._get(CONTACTS, params={**params, "page": page}, since=since)
+            contacts = body.get("Contacts") or []
+            for raw in contacts:
+                yield self.to_customer(raw)
+            count = (body.get("pagination") or {}).get("pageCount")
+            if not contacts or (isinstance(count, int) and page >= count):
+                return
+            page += 1
+
+    def fetch_customer(self, external_id: str) -> ExternalCustomer:
+        """One contact by its ContactID."""
+        contacts = self._get(f"{CONTACTS}/{external_id}").get("Contacts") or []
+        if not contacts:
+            raise ProviderNotFound("Xero has no such contact.")
+        return self.to_customer(contacts[0])
+
+    def to_customer(self, raw) -> ExternalCustomer:
+        """The neutral record for one contact; an unreadable one carries its problem instead."""
+        try:
+            return _map(raw, self.tenant_id)
+        except (TypeError, ValueError, AttributeError, KeyError) as error:
+            ident = raw.get("ContactID") if isinstance(raw, dict) else None
+            name = raw.get("Name") if isinstance(raw, dict) else None
+            return ExternalCustomer(
+                provider="xero", external_id=str(ident or ""), tenant_id=self.tenant_id,
+                name=clean(name) or "(unreadable contact)", kind="business", first_name=None,
+                last_name=None, email=None, phone=None, address=Address(), company_number=None,
+                vat_number=None, people=(), is_customer=False, archived=False, updated_at=None,
+                raw=raw if isinstance(raw, dict) else {"value": repr(raw)[:500]},
+                problems=(f"Xero sent a contact Cone could not read ({error.__class__.__name__}"
+                          f": {str(error)[:120]}).",))
+
+
+def _map(raw: dict, tenant_id: str) -> ExternalCustomer:
+    ident, name = clean(raw["ContactID"]), clean(raw.get("Name"))
+    if not ident or not name:
+        raise ValueError("no ContactID or Name")
+    first, last = clean(raw.get("FirstName")), clean(raw.get("LastName"))
+    company_number, vat = clean(raw.get("CompanyNumber")), clean(raw.get("TaxNumber"))
+    full = " ".join(p for p in (first, last) if p)
+    individual = not company_number and not vat and bool(full) and full.lower() == name.lower()
+    people = [ContactPerson(clean(p.get("FirstName")), clean(p.get("LastName")),
+                            clean(p.get("EmailAddress")), None)
+              for p in raw.get("ContactPersons") or [] if isinstance(p, dict)]
+    people = [p for p in people if p.first_name or p.last_name]
+    email = clean(raw.get("EmailAddress")) or next(
+        (clean(p.get("EmailAddress")) for p in raw.get("ContactPersons") or []
+         if isinstance(p, dict) and p.get("IncludeInEmails") and clean(p.get("EmailAddress"))),
+        None)
+    phone = _phone(raw.get("Phones") or [])
+    if not individual and full:  # the contact's own name is its main person
+        people.insert(0, ContactPerson(first, last, clean(raw.get("EmailAddress")), phone))
+    status = (raw.get("ContactStatus") or "ACTIVE").upper()
+    return ExternalCustomer(
+        provider="xero", external_id=ident, tenant_id=tenant_id, name=name,
+        kind="individual" if individual else "business", first_name=first, last_name=last,
+        email=email, phone=phone, address=_address(raw.get("Addresses") or []),
+        company_number=company_number, vat_number=vat, people=tuple(people),
+        is_customer=bool(raw.get("IsCustomer")), archived=status != "ACTIVE",
+        updated_at=parse_date(raw.get("UpdatedDateUTC")), raw=raw)
+
+
+def _phone(phones: list) -> str | None:
+    by_type = {p.get("PhoneType"): p for p in phones if isinstance(p, dict)}
+    for kind in PHONE_ORDER:
+        p = by_type.get(kind)
+        if p and clean(p.get("PhoneNumber")):
+            return " ".join(x for x in (clean(p.get("PhoneCountryCode")),
+                                        clean(p.get("PhoneAreaCode")),
+                                        clean(p.get("PhoneNumber"))) if x)
+    return None
+
+
+def _address(addresses: list) -> Address:
+    """The POBOX (postal, printed on invoices) address, else STREET; lines 3-4 folded into 2."""
+    by_type = {a.get("AddressType"): a for a in addresses if isinstance(a, dict)}
+    for kind in ("POBOX", "STREET"):
+        a = by_type.get(kind) or {}
+        lines = [clean(a.get(f"AddressLine{i}")) for i in range(1, 5)]
+        lines = [x for x in lines if x]
+        found = Address(line1=lines[0] if lines else None,
+                        line2=", ".join(lines[1:]) or None, town=clean(a.get("City")),
+                        county=clean(a.get("Region")), postcode=clean(a.get("PostalCode")),
+                        country=country(a.get("Country")))
+        if found:
+            return found
+    return Address()
