@@ -66,6 +66,13 @@ def test_prefill_fills_the_form_and_locks_owned_fields(user_client):
     assert "<html" not in frag.text and 'id="client-form"' in frag.text
 
 
+def test_prefill_of_a_company_without_sic_codes(user_client):
+    # LLPs file no SIC codes: the member is simply absent from the profile
+    r = user_client.get("/companies-house/OC412345/prefill", headers=hx("client-form"))
+    assert r.status_code == 200 and "HARBOUR LANE PARTNERS LLP" in r.text
+    assert 'name="sic_codes"' in r.text
+
+
 def test_prefill_keeps_what_was_typed(user_client):
     r = user_client.get(f"/companies-house/{NORTHWIND}/prefill?kind=business&vat_number=GB999"
                         "&legal_name=Typed+name&contacts-0-first_name=Nadia&incorporation_date=",

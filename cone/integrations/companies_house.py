@@ -1,6 +1,6 @@
 """Companies House pages: search and prefill for the create form, bulk add, resync all,
-import progress, and the Settings page that holds the API key."""
-from flask import abort, current_app, flash, redirect, request, url_for
+and the Settings page that holds the API key."""
+from flask import current_app, flash, redirect, request, url_for
 from flask_login import current_user
 
 from cone.auth.views import admin_required
@@ -18,7 +18,6 @@ from cone.services.models import ADDRESS_PARTS
 from cone.services.providers.base import ProviderError
 
 RESULTS = {"ch-results": "ch_results"}
-PROGRESS = {"import-progress": "import_progress"}
 SEARCH_LIMIT = 20
 
 bp.record_once(lambda state: init_filters(state.app))
@@ -58,7 +57,7 @@ def fill(form, values: dict) -> None:
             for part in ADDRESS_PARTS:
                 put(form.registered[part], getattr(value, part) or "")
         elif name in form._fields:
-            put(form[name], list(value) if name == "sic_codes" else value)
+            put(form[name], list(value or ()) if name == "sic_codes" else value)
 
 
 @bp.get("/companies-house/<number>/prefill")
@@ -108,18 +107,6 @@ def ch_resync_all():
     run = ch_service.start_resync_all(user=_user())
     flash("Resyncing every client mapped to Companies House.", "success")
     return redirect(url_for("integrations.import_progress", run_id=run.id), 303)
-
-
-@bp.get("/imports/<int:run_id>")
-def import_progress(run_id: int):
-    """A run's progress bar while it runs, its summary once done."""
-    run = runs.get_run(run_id) or abort(404)
-    running = run.status in runs.RUNNING
-    # Sent on completion only: polling has stopped and other panels may refresh
-    headers = {} if running else {"HX-Trigger": "clients-imported"}
-    return render("imports/show.html", fragments=PROGRESS, run=run, running=running,
-                  headers=headers if wants_region(PROGRESS) else {},
-                  outcomes=runs.outcomes(run))
 
 
 @bp.route("/settings", methods=["GET", "POST"], endpoint="settings")
