@@ -209,6 +209,16 @@ def test_activity_shows_field_changes_with_labels_and_people(staff_client, staff
     assert "Manager" in table and "Mo Manager" in table and "manager_id" not in table
 
 
+def test_activity_values_read_as_words_and_a_new_client_shows_values_only(staff_client, staff):
+    client = business(staff, "Dated Ltd", entity_type="limited_company",
+                      incorporation_date=date(1992, 2, 3), year_end_day=28, year_end_month=2)
+    r = staff_client.get(f"/clients/{client.id}?tab=activity", headers=PANEL)
+    created = r.text.split("Created business client", 1)[1].split("</table>", 1)[0]
+    assert "Limited company" in created and "limited_company" not in created
+    assert "3 February 1992" in created and "February" in created.split("Year end month")[1]
+    assert "Before" not in created and "Tags" not in created  # nothing was tagged
+
+
 def test_activity_empty_state(staff_client, acme):
     db.session.execute(db.delete(ActivityEvent))
     db.session.commit()

@@ -44,6 +44,23 @@ def month_name(value: int | None) -> str:
     return calendar.month_name[value] if value and 1 <= value <= 12 else ""
 
 
+@bp.app_template_filter()
+def field_value(value, field: str):
+    """A value from a field-level change as people read it (labels, long dates, months)."""
+    if field == "entity_type" and isinstance(value, str):
+        return ENTITY_TYPES.get(value, value)
+    if field in ("status", "kind") and isinstance(value, str):
+        return value.capitalize()
+    if field == "year_end_month" and isinstance(value, int):
+        return month_name(value)
+    if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
+        try:
+            return long_date(date.fromisoformat(value))
+        except ValueError:
+            return value
+    return value
+
+
 @bp.app_template_global()
 def workspace_tabs(client) -> list[tuple[str, str]]:
     """The workspace tabs for this client (templates rendered by other views need them too)."""

@@ -15,7 +15,7 @@ def plain(value: Any) -> Any:
     if isinstance(value, Address):
         return ", ".join(value.lines()) or None
     if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
+        return [plain(v) for v in value] or None  # no tags and an empty tag list are the same
     if dataclasses.is_dataclass(value):
         return plain(dataclasses.asdict(value))
     if value == "":
