@@ -21,7 +21,7 @@ PROVIDER_DEFAULTS = {
 OPTIONAL = [
     "COMPANIES_HOUSE_API_KEY", "CONE_ENCRYPTION_KEY", "REDIS_URL", "CONE_BEHIND_PROXY",
     *(f"{p}_{s}" for p in ("XERO", "QUICKBOOKS", "FREEAGENT", "SAGE")
-      for s in ("CLIENT_ID", "CLIENT_SECRET")),
+      for s in ("CLIENT_ID", "CLIENT_SECRET", "REVOKE_URL")),
 ]
 
 

@@ -196,3 +196,229 @@ def ch_app(app, ch_emulator):
                       COMPANIES_HOUSE_TIMEOUT=2)
     yield app
     close_http_clients(app)
+
+
+# FreeAgent and Sage: their emulators as live servers on loopback ports, shared by the run
+from urllib.parse import parse_qs, urlsplit  # noqa: E402
+
+from tests.emulators import freeagent as freeagent_emulator_module  # noqa: E402
+from tests.emulators import sage as sage_emulator_module  # noqa: E402
+
+
+class PlatformEmulator:
+    """A handle on a running accounting emulator: its URLs and its /_control endpoints."""
+
+    client_id, client_secret = "test-client", "test-secret"
+
+    def __init__(self, key: str, url: str, *, api: str, authorize: str, token: str,
+                 revoke: str | None, basic_auth: bool):
+        self.key, self.url = key, url
+        self.api_url, self.authorize_url = url + api, url + authorize
+        self.token_url, self.revoke_url = url + token, (url + revoke) if revoke else None
+        self.basic_auth = basic_auth
+        self.http = httpx.Client(base_url=url, timeout=10)
+
+    def _post(self, path: str, body: dict) -> dict:
+        r = self.http.post(path, json=body)
+        r.raise_for_status()
+        return r.json()
+
+    def reset(self) -> None:
+        self._post("/_control/reset", {})
+
+    def fail_next(self, path: str, status, times: int = 1, retry_after: int | None = 1) -> None:
+        """The next `times` API calls under path fail: 5xx, 401, 429, "timeout", "malformed"."""
+        self._post("/_control/fail", {"path": path, "status": status, "times": times,
+                                      "retry_after": retry_after})
+
+    def rate_limit(self, limit: int, window: int = 60) -> None:
+        self._post("/_control/rate-limit", {"limit": limit, "window": window})
+
+    def page_size(self, size: int) -> None:
+        self._post("/_control/page-size", {"max": size})
+
+    def slow(self, seconds: float) -> None:
+        self._post("/_control/slow", {"seconds": seconds})
+
+    def generate(self, count: int) -> None:
+        self._post("/_control/generate", {"count": count})
+
+    def add_contacts(self, contacts: list, **extra) -> None:
+        self._post("/_control/contacts", {"contacts": contacts, **extra})
+
+    def update_contact(self, ident, **members) -> None:
+        self._post(f"/_control/contacts/{ident}", members)
+
+    def oauth(self, **settings) -> None:
+        """Change the OAuth server: access_ttl, refuse_refresh, deny, grace."""
+        self._post("/_control/oauth", settings)
+
+    def expire_tokens(self) -> None:
+        self._post("/_control/oauth/expire", {})
+
+    def oauth_report(self) -> dict:
+        return self.http.get("/_control/oauth").json()
+
+    def requests(self) -> list[str]:
+        return self.http.get("/_control/requests").json()
+
+    def grant(self, redirect_uri: str = "http://localhost/callback") -> dict:
+        """A token pair from the authorize + token endpoints, as a connected app holds it."""
+        r = self.http.get(self.authorize_url, follow_redirects=False,
+                          params={"client_id": self.client_id, "redirect_uri": redirect_uri,
+                                  "response_type": "code", "state": "s"})
+        code = parse_qs(urlsplit(r.headers["Location"]).query)["code"][0]
+        return self.token_request({"grant_type": "authorization_code", "code": code,
+                                   "redirect_uri": redirect_uri})
+
+    def token_request(self, form: dict) -> dict:
+        """POST to the token endpoint with this platform's client authentication."""
+        if self.basic_auth:
+            r = self.http.post(self.token_url, data=form,
+                               auth=(self.client_id, self.client_secret))
+        else:
+            r = self.http.post(self.token_url, data={**form, "client_id": self.client_id,
+                                                     "client_secret": self.client_secret})
+        return r.json()
+
+    def configure(self, app) -> None:
+        """Point the app's <PLATFORM>_* settings at this emulator."""
+        prefix = self.key.upper()
+        app.config.update({f"{prefix}_CLIENT_ID": self.client_id,
+                           f"{prefix}_CLIENT_SECRET": self.client_secret,
+                           f"{prefix}_AUTHORIZE_URL": self.authorize_url,
+                           f"{prefix}_TOKEN_URL": self.token_url,
+                           f"{prefix}_API_URL": self.api_url,
+                           "ACCOUNTING_TIMEOUT": 2})
+        if self.revoke_url:
+            app.config[f"{prefix}_REVOKE_URL"] = self.revoke_url
+
+
+def _serve(wsgi_app):
+    """Run a WSGI app on a free loopback port in a daemon thread; yields its base URL."""
+    server = make_server("127.0.0.1", 0, wsgi_app, threaded=True, request_handler=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(5)
+    server.server_close()
+
+
+@pytest.fixture(scope="session")
+def _freeagent_server():
+    yield from _serve(freeagent_emulator_module.create_emulator())
+
+
+@pytest.fixture(scope="session")
+def _sage_server():
+    yield from _serve(sage_emulator_module.create_emulator())
+
+
+@pytest.fixture
+def freeagent_emulator(_freeagent_server):
+    """The FreeAgent emulator with its original contacts and no tokens, for one test."""
+    handle = PlatformEmulator("freeagent", _freeagent_server, api="/v2",
+                              authorize="/v2/approve_app", token="/v2/token_endpoint",
+                              revoke=None, basic_auth=True)
+    handle.reset()
+    yield handle
+    handle.http.close()
+
+
+@pytest.fixture
+def sage_emulator(_sage_server):
+    """The Sage emulator with its original businesses and contacts, for one test."""
+    handle = PlatformEmulator("sage", _sage_server, api="/v3.1",
+                              authorize="/oauth2/auth/central?filter=apiv3.1", token="/token",
+                              revoke="/revoke", basic_auth=False)
+    handle.reset()
+    yield handle
+    handle.http.close()
+
+
+@pytest.fixture
+def freeagent_app(app, freeagent_emulator):
+    """The test app with FreeAgent configured against the emulator."""
+    freeagent_emulator.configure(app)
+    return app
+
+
+@pytest.fixture
+def sage_app(app, sage_emulator):
+    """The test app with Sage configured against the emulator."""
+    sage_emulator.configure(app)
+    return app
+
+
+class HandTokens:
+    """A TokenSource built by hand over an emulator's token endpoint, counting refreshes."""
+
+    def __init__(self, emulator: PlatformEmulator):
+        from cone.services.providers.base import ProviderAuthError
+        self.emulator, self.error = emulator, ProviderAuthError
+        self.pair = emulator.grant()
+        self.refreshes = 0
+
+    def access_token(self) -> str:
+        return self.pair["access_token"]
+
+    def refresh(self) -> str:
+        self.refreshes += 1
+        body = self.emulator.token_request({"grant_type": "refresh_token",
+                                            "refresh_token": self.pair["refresh_token"]})
+        if "access_token" not in body:
+            raise self.error("The platform refused to refresh the token.")
+        self.pair = body
+        return body["access_token"]
+
+
+# Xero and QuickBooks: their emulators as live servers on loopback ports, shared by the run
+from tests.emulators import quickbooks as quickbooks_emulator_module  # noqa: E402
+from tests.emulators import xero as xero_emulator_module  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def _xero_server():
+    yield from _serve(xero_emulator_module.create_emulator())
+
+
+@pytest.fixture(scope="session")
+def _quickbooks_server():
+    yield from _serve(quickbooks_emulator_module.create_emulator())
+
+
+@pytest.fixture
+def xero_emulator(_xero_server):
+    """The Xero emulator with one organisation, its sample contacts and no tokens, for one test."""
+    handle = PlatformEmulator("xero", _xero_server, api="",
+                              authorize="/identity/connect/authorize", token="/connect/token",
+                              revoke="/connect/revocation", basic_auth=True)
+    handle.reset()
+    yield handle
+    handle.http.close()
+
+
+@pytest.fixture
+def quickbooks_emulator(_quickbooks_server):
+    """The QuickBooks emulator with one company and its sample customers, for one test."""
+    handle = PlatformEmulator("quickbooks", _quickbooks_server, api="",
+                              authorize="/connect/oauth2", token="/oauth2/v1/tokens/bearer",
+                              revoke="/oauth2/v1/tokens/revoke", basic_auth=True)
+    handle.reset()
+    yield handle
+    handle.http.close()
+
+
+@pytest.fixture
+def xero_app(app, xero_emulator):
+    """The test app with Xero configured against the emulator."""
+    xero_emulator.configure(app)
+    return app
+
+
+@pytest.fixture
+def quickbooks_app(app, quickbooks_emulator):
+    """The test app with QuickBooks configured against the emulator."""
+    quickbooks_emulator.configure(app)
+    return app

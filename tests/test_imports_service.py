@@ -130,6 +130,12 @@ def test_a_similar_name_is_a_fuzzy_match_with_its_score(admin):
     assert 90 <= row.score < 100 and not row.exact and row.decision == "skip"
 
 
+def test_a_name_inside_a_longer_one_is_not_a_match(admin):
+    make_client(admin, "Vale Builders Ltd")
+    row = only(imports.build_preview([customer(name="North Vale Builders 1234 Ltd")]))
+    assert row.classification == "new"
+
+
 def test_a_same_name_is_still_left_for_a_person(admin):
     make_client(admin, "The Acme Widgets Co.")
     row = only(imports.build_preview([customer()]))
@@ -202,8 +208,8 @@ def test_a_record_that_fails_validation_fails_alone(admin):
     assert (done.status, done.created, done.failed, done.processed) == ("done", 2, 2, 4)
     assert sorted(db.session.scalars(select(Client.display_name))) == ["First Ltd", "Fourth Ltd"]
     reasons = {e["external_id"]: e["reason"] for e in done.errors}
-    assert reasons["C2"].startswith("VAT number: Enter a valid UK VAT number")
-    assert reasons["C3"].startswith("E-mail: Enter a valid e-mail address")
+    assert reasons["C2"].startswith("VAT number “GB123”: Enter a valid UK VAT number")
+    assert reasons["C3"].startswith("E-mail “not an e-mail”: Enter a valid e-mail address")
     assert count(ExternalLink) == 2  # nothing half-written for the failed ones
     outcomes = [r["outcome"] for r in done.plan]
     assert outcomes == ["created", "failed", "failed", "created"]
@@ -345,3 +351,10 @@ def test_resync_client_refuses_bad_data_and_changes_nothing(admin):
     unlinked = make_client(admin, "Manual Ltd")
     with pytest.raises(imports.NotLinkedToPlatform):
         imports.resync_client(unlinked, FakePlatform(customer()), user=admin)
+
+
+def test_a_run_is_carried_out_once_even_if_handed_to_a_worker_again(admin):
+    done = run([customer()], admin)
+    again = imports.run_import(done.id)
+    assert (again.status, again.created, again.processed) == ("done", 1, 1)
+    assert count(Client) == 1

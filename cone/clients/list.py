@@ -11,6 +11,7 @@ from wtforms.validators import Length, Optional
 from cone.clients import bp
 from cone.htmx import render, wants_region
 from cone.services import search
+from cone.services.export import export_rows
 from cone.services.models import KINDS, STATUSES
 
 # Companies House company_status values (reference/companies-house-enumerations)
@@ -124,7 +125,7 @@ def csv_lines(rows):
 def export():
     """The current view of the list (every matching client, not one page) as a streamed CSV."""
     params = client_query(list_form())
-    lines = csv_lines(search.export_rows(params))
+    lines = csv_lines(export_rows(params))
     name = f"clients-{date.today():%Y-%m-%d}.csv"
     # stream_with_context keeps the session open while the rows are written out
     return Response(stream_with_context(lines), mimetype="text/csv",

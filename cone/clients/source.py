@@ -3,16 +3,16 @@
 htmx requests aimed at a region get that region back; anything else gets a flash and a 303
 to the workspace, so every action also works without JavaScript.
 """
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user
 
 from cone.clients import bp
 from cone.htmx import render, wants_region
 from cone.integrations.common import ch_provider, failure_headers, failure_status
 from cone.integrations.forms import CompanySearchForm
-from cone.services import clients, workspace
+from cone.services import clients, connections, imports, workspace
 from cone.services import companies_house as ch_service
-from cone.services.providers.base import ProviderError
+from cone.services.providers.base import ProviderAuthError, ProviderError
 
 SYNC = {"sync-status": "sync_status"}
 DETAILS = {"ch-details": "ch_details"}
@@ -32,7 +32,13 @@ def _back(client, anchor: str = ""):
     return redirect(url_for("clients.show", client_id=client.id) + anchor, 303)
 
 
-def _sync_summary(result) -> str:
+def _source_label(link) -> str:
+    """The name of the link's source, for messages."""
+    platform = connections.PLATFORMS.get(link.provider) if link else None
+    return platform.label if platform else "Companies House"
+
+
+def _sync_summary(result, source: str = "Companies House") -> str:
     """The resync outcome in one or two sentences, for a flash."""
     words = []
     if result.status_changed:
@@ -41,18 +47,35 @@ def _sync_summary(result) -> str:
         words.append(f"The company is now called {result.name}.")
     if result.changed:
         labels = ", ".join(c["label"].lower() for c in result.changes)
-        words.append(f"Resynced from Companies House: {labels} changed.")
+        words.append(f"Resynced from {source}: {labels} changed.")
     else:
-        words.append("Resynced from Companies House: nothing has changed.")
+        words.append(f"Resynced from {source}: nothing has changed.")
     return " ".join(words)
+
+
+def _resync_from_platform(client):
+    """Re-fetch an accounting-linked client through its platform's connection."""
+    link = client.active_link
+    platform = connections.PLATFORMS[link.provider]
+    found = [c for c in connections.list_connections()
+             if c.provider == link.provider and c.tenant_id == link.tenant_id]
+    if not found:
+        raise ProviderAuthError(f"{platform.label} is not connected for this organisation: an "
+                                "admin can connect it on the Integrations page.")
+    with connections.open_provider(found[0], current_app.config) as provider:
+        return imports.resync_client(client, provider, user=_user())
 
 
 @bp.post("/<int:client_id>/resync")
 def resync(client_id: int):
-    """Re-fetch the client from Companies House, store it and show what changed."""
+    """Re-fetch the client from its source (Companies House or a platform) and show changes."""
     client = _client_or_404(client_id)
+    link = client.active_link
     try:
-        result = ch_service.resync(client, ch_provider(), user=_user())
+        if link is not None and link.provider in connections.PLATFORMS:
+            result = _resync_from_platform(client)
+        else:
+            result = ch_service.resync(client, ch_provider(), user=_user())
     except ProviderError as e:
         if wants_region(SYNC):
             return render("clients/_source.html", fragments=SYNC, status=failure_status(e),
@@ -64,7 +87,7 @@ def resync(client_id: int):
         headers = {"HX-Trigger": "client-updated"} if result.changed else {}
         return render("clients/_source.html", fragments=SYNC, headers=headers, client=client,
                       link=client.active_link, sync_result=result)
-    flash(_sync_summary(result), "success")
+    flash(_sync_summary(result, _source_label(link)), "success")
     return _back(client)
 
 

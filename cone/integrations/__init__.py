@@ -3,4 +3,5 @@ from flask import Blueprint
 
 bp = Blueprint("integrations", __name__)
 
-from cone.integrations import companies_house, views  # noqa: E402,F401
+from cone.integrations import (companies_house, connections, imports, imports_csv,  # noqa: E402,F401
+                               views)

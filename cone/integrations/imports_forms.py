@@ -1,16 +1,13 @@
 """Forms for importing customers: start a preview, filter it, decide per row, upload and map a CSV."""
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, IntegerField, SelectField
+from wtforms import BooleanField, IntegerField, SelectChoice, SelectField
 from wtforms.validators import NumberRange, Optional, ValidationError
 
 SHOW = [("", "All rows"), ("new", "New"), ("linked", "Already linked"),
         ("match", "Matches a client"), ("skipped", "Skipped")]
-# What each classification may become; the first is the default the service would pick
-DECISIONS = {"new": ("create", "skip"), "linked": ("update", "skip"),
-             "match": ("link", "create", "skip"), "skipped": ("create", "skip")}
 DECISION_WORDS = {"create": "Create a new client", "update": "Update the linked client",
-                  "link": "Link to the matching client", "skip": "Skip"}
+                  "link": "Link to the match", "skip": "Skip"}
 CSV_TYPES = {"text/csv", "text/plain", "application/csv", "application/vnd.ms-excel",
              "text/comma-separated-values", "application/octet-stream", ""}
 CSV_SUFFIXES = (".csv", ".txt", ".tsv")
@@ -24,7 +21,8 @@ class StartPreviewForm(FlaskForm):
 
 class PreviewFilterForm(FlaskForm):
     """Which preview rows to show (GET: changes nothing, so no CSRF)."""
-    show = SelectField("Show", choices=SHOW, default="", validate_choice=False)
+    show = SelectField("Show", choices=[SelectChoice(v, label) for v, label in SHOW], default="",
+                       validate_choice=False)
     page = IntegerField("Page", [Optional(), NumberRange(min=1)], default=1)
 
     class Meta:
@@ -41,39 +39,32 @@ class RepreviewForm(FlaskForm):
                                     "customers")
 
 
-def read_decisions(formdata, rows) -> tuple[dict[int, str], dict[int, str]]:
+def read_decisions(formdata, plan: list[dict], choices: dict[str, tuple[str, ...]]
+                   ) -> tuple[dict[int, str], dict[int, str]]:
     """The decisions posted as decision-<index>, checked against each row's classification.
 
     Returns (decisions, errors) keyed by row index; rows not in the form are left alone, so a
     page of a long preview can be saved on its own.
     """
-    by_index = {row.index: row for row in rows}
+    by_index = {row["index"]: row for row in plan}
     decisions, errors = {}, {}
     for key, value in formdata.items():
-        if not key.startswith("decision-"):
+        index = key.removeprefix("decision-")
+        if index == key or not index.isdigit() or int(index) not in by_index:
             continue
-        try:
-            index = int(key.removeprefix("decision-"))
-        except ValueError:
-            continue
-        row = by_index.get(index)
-        if row is None:
-            continue
-        allowed = allowed_decisions(row)
-        if value not in allowed:
-            errors[index] = "Choose one of: " + ", ".join(DECISION_WORDS[d].lower()
-                                                          for d in allowed) + "."
+        allowed = allowed_decisions(by_index[int(index)], choices)
+        if value in allowed:
+            decisions[int(index)] = value
         else:
-            decisions[index] = value
+            errors[int(index)] = "Choose one of: " + ", ".join(
+                DECISION_WORDS[d].lower() for d in allowed) + "."
     return decisions, errors
 
 
-def allowed_decisions(row) -> tuple[str, ...]:
-    """The decisions offered for a row: linking needs a match, updating needs a link."""
-    allowed = DECISIONS.get(row.classification, ("create", "skip"))
-    if "link" in allowed and not row.client_id:
-        allowed = tuple(d for d in allowed if d != "link")
-    return allowed
+def allowed_decisions(row: dict, choices: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+    """The decisions offered for a plan row: linking needs a matching client."""
+    allowed = choices.get(row["classification"], ("skip",))
+    return tuple(d for d in allowed if d != "link" or row.get("client_id"))
 
 
 class CsvUploadForm(FlaskForm):
@@ -94,7 +85,7 @@ class CsvUploadForm(FlaskForm):
 def mapping_form(fields: dict[str, str], headers: list[str], guessed: dict[str, str],
                  formdata=None):
     """A form with one select per Cone field, offering the file's columns (guesses preselected)."""
-    choices = [("", "— not imported —")] + [(h, h) for h in headers]
+    choices = [SelectChoice("", "— not imported —")] + [SelectChoice(h, h) for h in headers]
 
     class CsvMappingForm(FlaskForm):
         def validate(self, extra_validators=None):
@@ -112,7 +103,9 @@ def mapping_form(fields: dict[str, str], headers: list[str], guessed: dict[str, 
         def mapping(self) -> dict[str, str]:
             return {name: f.data for name, f in self.field_items() if f.data}
 
+    # The guesses only fill a fresh form: a posted form says exactly what was chosen
+    guesses = guessed if formdata is None else {}
     for name, label in fields.items():
         setattr(CsvMappingForm, name, SelectField(label, choices=choices,
-                                                  default=guessed.get(name, "")))
+                                                  default=guesses.get(name, "")))
     return CsvMappingForm(formdata=formdata)

@@ -3,9 +3,10 @@ from flask import current_app
 
 from cone.htmx import render
 from cone.integrations import bp
+from cone.integrations.connections import connections_context
 from cone.integrations.forms import BulkAddForm
 from cone.services import companies_house_views as runs
-from cone.services import settings
+from cone.services import csv_staging, settings
 
 PLATFORMS = {"xero": "Xero", "quickbooks": "QuickBooks Online", "freeagent": "FreeAgent",
              "sage": "Sage Business Cloud Accounting"}
@@ -19,7 +20,8 @@ def index_context() -> dict:
     return {"platforms": platforms,
             "ch_key_from_env": bool(config.get("COMPANIES_HOUSE_API_KEY")),
             "ch_key_saved": settings.has_secret(settings.COMPANIES_HOUSE_API_KEY),
-            "ch_runs": runs.recent_runs(), "is_bulk_add": runs.is_bulk_add}
+            "ch_runs": runs.recent_runs(), "is_bulk_add": runs.is_bulk_add,
+            "csv_runs": csv_staging.recent_runs(), **connections_context()}
 
 
 @bp.get("/integrations")

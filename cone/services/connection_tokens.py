@@ -15,14 +15,16 @@ import httpx
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from cone.services.crypto import decrypt, encrypt
+from cone.services.crypto import CannotDecrypt, decrypt, encrypt
 from cone.services.models import Connection, db, utcnow
 from cone.services.providers.base import (ProviderAuthError, ProviderBadResponse,
                                           ProviderUnavailable)
 
+import authlib.deprecate  # noqa: E402,F401  (first: importing it installs an "always" filter)
+
 with warnings.catch_warnings():
     # Authlib nudges towards the httpx2 fork; the pinned httpx is what it wraps here.
-    warnings.simplefilter("ignore")
+    warnings.simplefilter("ignore", authlib.deprecate.AuthlibDeprecationWarning)
     from authlib.integrations.base_client.errors import OAuthError
     from authlib.integrations.httpx_client import OAuth2Client
 
@@ -80,14 +82,15 @@ class DatabaseTokens:
         with Session(db.engine, expire_on_commit=False) as session:
             seen = self._load(session, lock=True)
             fresh = seen.expires_at and seen.expires_at > utcnow() + LEEWAY
+            stored = self._plain(seen.access_token) if seen.access_token else None
             if fresh and seen.status == "active" and (
-                    self.cached is None or decrypt(self.config, seen.access_token) != self.cached[0]):
+                    self.cached is None or stored != self.cached[0]):
                 return self._remember(seen)  # someone refreshed while we waited for the lock
             if seen.status != "active" or not seen.refresh_token:
                 raise self._reconnect_error()
             spent = seen.refresh_token
             try:
-                token = token_call(self.platform, lambda: self._spend(decrypt(self.config, spent)))
+                token = token_call(self.platform, lambda: self._spend(self._plain(spent)))
             except ProviderAuthError:
                 session.rollback()
                 return self._after_refusal(session, spent)
@@ -138,8 +141,16 @@ class DatabaseTokens:
             raise ProviderAuthError(f"{self.platform.label} is no longer connected.")
         return conn
 
+    def _plain(self, ciphertext: str) -> str:
+        try:
+            return decrypt(self.config, ciphertext)
+        except CannotDecrypt as error:
+            raise ProviderAuthError(f"The saved {self.platform.label} sign-in cannot be read since "
+                                    "the encryption key changed: an admin needs to reconnect it "
+                                    "on the Integrations page.") from error
+
     def _remember(self, conn: Connection) -> str:
-        token = decrypt(self.config, conn.access_token)
+        token = self._plain(conn.access_token)
         self.cached = (token, conn.expires_at)
         return token
 

@@ -34,7 +34,7 @@ class Platform:
     pkce: bool
     auth_method: str              # client_secret_basic | client_secret_post
     revoke_url: str | None        # default; <PREFIX>_REVOKE_URL overrides it
-    tenants: str | None = None    # "xero": choose from /connections; "realm": from the callback
+    tenants: str | None = None    # "xero"/"sage": choose from the API; "realm": from the callback
 
     @property
     def prefix(self) -> str:
@@ -55,7 +55,8 @@ PLATFORMS: dict[str, Platform] = {
                            tenants="realm"),
     "freeagent": Platform("freeagent", "FreeAgent", None, False, "client_secret_basic", None),
     "sage": Platform("sage", "Sage Business Cloud Accounting", "readonly", False,
-                     "client_secret_post", "https://oauth.accounting.sage.com/revoke"),
+                     "client_secret_post", "https://oauth.accounting.sage.com/revoke",
+                     tenants="sage"),
 }
 
 
@@ -120,10 +121,11 @@ def complete(provider: str, config, redirect_uri: str, *, code: str | None, stat
         if not realm:
             raise ConnectRefused("QuickBooks did not say which company was connected.")
         return _save(p, config, token, Tenant(realm, f"Company {realm}"), user)
-    if p.tenants == "xero":
-        tenants = _xero_tenants(config, token["access_token"])
+    if p.tenants in ("xero", "sage"):
+        tenants = (_xero_tenants if p.tenants == "xero" else _sage_businesses)(
+            config, token["access_token"])
         if not tenants:
-            raise ConnectRefused("Xero says no organisation was shared with Cone.")
+            raise ConnectRefused(f"{p.label} says no organisation was shared with Cone.")
         if len(tenants) > 1:
             return TenantChoice(tenants, encrypt(config, json.dumps(token)))
         return _save(p, config, token, tenants[0], user)
@@ -155,6 +157,12 @@ def _xero_tenants(config, access_token: str) -> list[Tenant]:
     return [Tenant(t["tenantId"], t.get("tenantName") or t["tenantId"])
             for t in resp.json() if t.get("tenantType", "ORGANISATION") == "ORGANISATION"
             and t.get("tenantId")]
+
+
+def _sage_businesses(config, access_token: str) -> list[Tenant]:
+    from cone.services.providers import sage  # the adapter module owns Sage's business list
+    return [Tenant(b.id, b.name) for b in sage.businesses(config.get("SAGE_API_URL"),
+                                                          access_token)]
 
 
 def _save(p: Platform, config, token: dict, tenant: Tenant, user: User) -> Connection:
@@ -245,6 +253,7 @@ def list_connections() -> list[Connection]:
 
 def last_runs() -> dict[int, ImportRun]:
     """The latest import run of each connection, keyed by connection id."""
-    runs = db.session.execute(db.select(ImportRun).where(ImportRun.connection_id.is_not(None))
-                              .order_by(ImportRun.id)).scalars()
+    latest = (db.select(db.func.max(ImportRun.id)).where(ImportRun.connection_id.is_not(None))
+              .group_by(ImportRun.connection_id))
+    runs = db.session.execute(db.select(ImportRun).where(ImportRun.id.in_(latest))).scalars()
     return {run.connection_id: run for run in runs}

@@ -1,13 +1,14 @@
 """Realistic UK demo clients with contacts, inserted in bulk (100,000 in well under a minute)."""
 from __future__ import annotations
 
+import json
 import random
 import re
 from datetime import date, datetime, timedelta
 from typing import Callable
 
 from faker import Faker
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import JSON, func, insert, select, text
 from stdnum.gb import utr as stdnum_utr
 
 from cone.services import search_index
@@ -65,6 +66,12 @@ def _insert_batch(maker: _Maker, size: int) -> None:
             links.append({"client_id": client_id, "contact_id": contact_id, "role": role,
                           "is_primary": position == 0})
         tagged += [{"client_id": client_id, "tag_id": t} for t in maker.tags_for()]
+    if db.engine.dialect.name == "postgresql":
+        for table, rows in ((Client.__table__, clients), (Contact.__table__, contacts),
+                            (ClientContact.__table__, links), (client_tags, tagged)):
+            _copy(table, rows)
+        db.session.commit()
+        return
     # Core inserts on the tables: one executemany per key set (the ORM path drops None
     # values from each row, which splits a batch into thousands of single-row statements)
     for rows in ([r for r in clients if "sic_codes" in r], [r for r in clients if "sic_codes" not in r]):
@@ -75,6 +82,20 @@ def _insert_batch(maker: _Maker, size: int) -> None:
         if rows:
             db.session.execute(insert(table), rows)
     db.session.commit()
+
+
+def _copy(table, rows: list[dict]) -> None:
+    """COPY rows into a PostgreSQL table: psycopg's executemany sends one INSERT per row."""
+    if not rows:
+        return
+    columns = [c for c in table.columns if any(c.key in r for r in rows[:50])]
+    as_json = {c.key for c in columns if isinstance(c.type, JSON)}
+    names = ", ".join(f'"{c.name}"' for c in columns)
+    cursor = db.session.connection().connection.driver_connection.cursor()
+    with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+        for row in rows:
+            copy.write_row([json.dumps(v) if c.key in as_json and v is not None else v
+                            for c in columns for v in (row.get(c.key),)])
 
 
 def _sync_sequences() -> None:

@@ -12,6 +12,8 @@ import logging
 from dataclasses import dataclass
 from typing import Iterable
 
+from sqlalchemy import update
+
 from cone.services import audit
 from cone.services import imports_apply as apply
 from cone.services.imports_apply import (RecordFailed, customer_from_json, customer_json,
@@ -150,17 +152,20 @@ def set_decisions(run: ImportRun, decisions: dict[int, str], *, user: User | Non
 def start_import(run: ImportRun, *, user: User | None) -> ImportRun:
     """Queue the run: a Huey job writes the records; the run row shows its progress."""
     from cone.services import jobs
-    if run.status != "preview":
-        raise ImportRefused("This import has already started.")
-    run.status, run.total, run.processed = "queued", len(run.plan or []), 0
-    run.started_by_id = user.id if user else run.started_by_id
+    # One conditional UPDATE, so two clicks on Start cannot queue the run twice
+    claimed = db.session.execute(
+        update(ImportRun).where(ImportRun.id == run.id, ImportRun.status == "preview")
+        .values(status="queued", total=len(run.plan or []), processed=0,
+                started_by_id=user.id if user else run.started_by_id)).rowcount
     db.session.commit()
+    if claimed != 1:
+        raise ImportRefused("This import has already started.")
     jobs.import_task(run.id)
     db.session.refresh(run)
     return run
 
 
-def _one(run: ImportRun, row: PreviewRow, user: User | None) -> tuple[str, int | None]:
+def _one(row: PreviewRow, user: User | None) -> tuple[str, int | None]:
     """Write one record (caller commits); returns (outcome, client id)."""
     customer = row.customer
     if row.decision == "skip":
@@ -187,31 +192,40 @@ def _one(run: ImportRun, row: PreviewRow, user: User | None) -> tuple[str, int |
     return "linked", client.id
 
 
-def _failure(run: ImportRun, row: PreviewRow, reason: str) -> dict:
+def _failure(row: PreviewRow, reason: str) -> dict:
     return {"index": row.index, "external_id": row.customer.external_id,
             "name": row.customer.name, "client_id": row.client_id, "reason": reason}
 
 
 def run_import(run_id: int) -> ImportRun:
     """Carry out a queued run, one transaction per record; counts and progress as it goes."""
+    # Claim the run: a second worker handed the same id finds it taken and leaves it
+    claimed = db.session.execute(
+        update(ImportRun).where(ImportRun.id == run_id, ImportRun.status == "queued")
+        .values(status="running", started_at=utcnow(), errors=[])).rowcount
+    db.session.commit()
     run = db.session.get(ImportRun, run_id)
-    if run is None or run.status not in ("queued", "running"):
+    if not claimed:
         return run
     user = db.session.get(User, run.started_by_id) if run.started_by_id else None
     rows = plan_rows(run)
-    run.status, run.started_at, run.total = "running", utcnow(), len(rows)
-    run.processed = run.created = run.linked = run.updated = run.skipped = run.failed = 0
-    run.errors = []
-    db.session.commit()
+    counts = dict.fromkeys(("processed", "created", "linked", "updated", "skipped", "failed"), 0)
     outcomes: dict[int, tuple[str, int | None, str]] = {}
     errors: list[dict] = []
+
+    def save(**extra) -> None:
+        # A plain UPDATE: reloading the run would read its whole plan again for every record
+        db.session.execute(update(ImportRun).where(ImportRun.id == run_id)
+                           .values(**counts, **extra))
+        db.session.commit()
+    save()
     try:
         for row in rows:
             try:
-                outcome, client_id = _one(run, row, user)
-                setattr(run, outcome, getattr(run, outcome) + 1)
-                run.processed += 1
-                db.session.commit()
+                outcome, client_id = _one(row, user)
+                counts[outcome] += 1
+                counts["processed"] += 1
+                save()  # the record and the counts in one transaction
                 outcomes[row.index] = (outcome, client_id, "")
             except Exception as e:
                 db.session.rollback()
@@ -220,17 +234,17 @@ def run_import(run_id: int) -> ImportRun:
                 else:
                     log.exception("Import run %s: record %s failed", run_id, row.index)
                     reason = "An unexpected error occurred: see the server log."
-                errors.append(_failure(run, row, reason))
-                run.failed += 1
-                run.processed += 1
-                run.errors = list(errors)  # a new list, so the JSON column is written
-                db.session.commit()
+                errors.append(_failure(row, reason))
+                counts["failed"] += 1
+                counts["processed"] += 1
+                save(errors=list(errors))
                 outcomes[row.index] = ("failed", row.client_id, reason)
         status = "done"
     except Exception:
         db.session.rollback()
         log.exception("Import run %s stopped", run_id)
         status = "failed"
+    run = db.session.get(ImportRun, run_id)
     plan = []
     for stored in run.plan or []:
         outcome, client_id, message = outcomes.get(stored["index"], ("", None, ""))

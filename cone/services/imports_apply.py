@@ -13,12 +13,11 @@ from sqlalchemy import select
 
 from cone.services import audit
 from cone.services.client_contacts import PreparedContacts, attach_contacts
-from cone.services.client_fields import (ADDRESS_FIELDS, ADDRESS_PART_LABELS, FIELD_LABELS,
-                                         Errors, NewContact, clean_client, clean_contact,
-                                         clean_value, fields_for)
+from cone.services.client_fields import (ADDRESS_FIELDS, ADDRESS_PART_LABELS, FIELD_LABELS, Errors,
+                                         NewContact, clean_client, clean_contact, clean_value,
+                                         fields_for)
 # Private helpers shared with clients.py so imports write clients exactly as the forms do
-from cone.services.clients import (OWNED_FIELDS, SOURCE_NAMES, _apply, _current, _same,
-                                   _snapshot)
+from cone.services.clients import OWNED_FIELDS, SOURCE_NAMES, _apply, _current, _same, _snapshot
 from cone.services.models import Address, Client, ExternalLink, User, db, utcnow
 from cone.services.providers.accounting import ContactPerson, ExternalCustomer
 
@@ -90,9 +89,13 @@ def _label(key: str) -> str:
     return ADDRESS_PART_LABELS.get(part, key.replace("_", " ").capitalize())
 
 
-def _refuse(errors: Errors) -> None:
+def _refuse(errors: Errors, data: dict | None = None) -> None:
+    """Fail the record with every problem, quoting the refused value where there is one."""
+    def quoted(key: str) -> str:
+        value = (data or {}).get(key)
+        return f" “{value}”" if isinstance(value, str) else ""
     if errors:
-        raise RecordFailed(" ".join(f"{_label(k)}: {m}" for k, msgs in errors.items()
+        raise RecordFailed(" ".join(f"{_label(k)}{quoted(k)}: {m}" for k, msgs in errors.items()
                                     for m in msgs))
 
 
@@ -110,7 +113,7 @@ def clean_values(customer: ExternalCustomer, kind: str, *, partial: bool) -> dic
         values[name] = clean_value(name, address, address_errors)
         address_errors.pop(f"{ADDRESS_FIELDS[name]}_postcode", None)
         errors.update(address_errors)
-    _refuse(errors)
+    _refuse(errors, data)
     return values
 
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz, process
 from sqlalchemy import func, select
 
-from cone.services.duplicates import SIMILAR, _try, normalise_name
 from cone.services import validation
+from cone.services.duplicates import SIMILAR, _try, normalise_name
 from cone.services.models import Client, ExternalLink, db
 from cone.services.providers.accounting import ExternalCustomer
 
@@ -84,6 +84,7 @@ class Indexes:
         return self
 
     def client_name(self, client_id: int) -> str | None:
+        """The client's display name, marked when it is archived."""
         name, archived = self.info.get(client_id, (None, False))
         return f"{name} (archived)" if name and archived else name
 
@@ -96,7 +97,8 @@ class Indexes:
         if name in self.names:
             return self.names[name], 100
         candidates = [n for key in _block_keys(name) for n in self.blocks.get(key, ())]
-        best = process.extractOne(name, candidates, scorer=fuzz.token_ratio,
+        # token_sort, not token_set: "Vale Builders" is not "North Vale Builders 12 Ltd"
+        best = process.extractOne(name, candidates, scorer=fuzz.token_sort_ratio,
                                   score_cutoff=SIMILAR) if candidates else None
         return (self.names[best[0]], round(best[1])) if best else None
 

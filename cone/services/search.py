@@ -13,7 +13,8 @@ import unicodedata
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, case, column, exists, false, func, or_, select, table, text
+from sqlalchemy import (Date, and_, case, cast, column, exists, false, func, literal,
+                        literal_column, null, or_, select, table, text, union_all)
 from sqlalchemy.orm import aliased
 
 from cone.services.search_index import SPELLED_OUT
@@ -105,23 +106,50 @@ def words(q: str) -> list[str]:
     return re.findall(r"[^\W_]+", fold(q))[:MAX_WORDS]
 
 
-def _match_ids(q: str, dialect: str):
-    """A subquery of the ids of clients whose search document matches every word of q."""
+def _index_query(q: str, dialect: str) -> str | None:
+    """The index's query for q: every word as a prefix, or all of them run together."""
     terms = words(q)
     if not terms:
         return None
     joined = "".join(terms)
     if dialect == "postgresql":
         expr = " & ".join(f"{t}:*" for t in terms)
-        if len(terms) > 1:
-            expr = f"({expr}) | {joined}:*"
-        return (select(column("client_id")).select_from(table("client_search"))
-                .where(text("doc @@ to_tsquery('simple', :tsq)").bindparams(tsq=expr)))
+        return f"({expr}) | {joined}:*" if len(terms) > 1 else expr
     expr = " AND ".join(f'"{t}"*' for t in terms)
-    if len(terms) > 1:
-        expr = f'({expr}) OR "{joined}"*'
-    return (select(column("rowid")).select_from(table("client_search"))
-            .where(text("client_search MATCH :fts").bindparams(fts=expr)))
+    return f'({expr}) OR "{joined}"*' if len(terms) > 1 else expr
+
+
+def _index(dialect: str):
+    """The index table (its key column is the client id) and the condition for a query."""
+    if dialect == "postgresql":
+        return (table("client_search", column("client_id")).c.client_id,
+                text("client_search.doc @@ to_tsquery('simple', :tsq)"), "tsq")
+    return table("client_search", column("rowid")).c.rowid, text("client_search MATCH :fts"), "fts"
+
+
+def _match_ids(q: str, dialect: str):
+    """A subquery of the ids of clients whose search document matches every word of q."""
+    if (query := _index_query(q, dialect)) is None:
+        return None
+    key, match, name = _index(dialect)
+    return select(key).where(match.bindparams(**{name: query}))
+
+
+def _matching(stmt, q: str, dialect: str, *, walk: bool):
+    """Restrict stmt to the clients matching q, the index driving or probed.
+
+    Few matches: the index drives the join and the matches are sorted. Many: the sort
+    order's own index is walked and each row looked up among the matches, so the walk
+    stops after one page instead of sorting every match (unary + hides client.id from
+    SQLite's planner, which would otherwise start from the matches).
+    """
+    if (query := _index_query(q, dialect)) is None:
+        return stmt
+    if walk:
+        key = literal_column("+client.id") if dialect == "sqlite" else Client.id
+        return stmt.where(key.in_(_match_ids(q, dialect)))
+    key, match, name = _index(dialect)
+    return stmt.join(key.table, key == Client.id).where(match.bindparams(**{name: query}))
 
 
 def next_deadline():
@@ -153,6 +181,17 @@ def naive_match(q: str, dialect: str):
 
 
 def _conditions(params: ClientQuery, dialect: str, today: date, matcher=None) -> list:
+    """WHERE clauses for the text search (indexed, or matcher's) and the filters."""
+    conds = _filters(params, dialect, today)
+    if matcher is not None:
+        naive = matcher(params.q, dialect)
+        conds += [naive] if naive is not None else []
+    elif (matched := _match_ids(params.q, dialect)) is not None:
+        conds.append(Client.id.in_(matched))
+    return conds
+
+
+def _filters(params: ClientQuery, dialect: str, today: date) -> list:
     """WHERE clauses for the filters; any value outside the known choices matches nothing."""
     conds = []
     if not params.archived and dialect == "sqlite":
@@ -161,11 +200,6 @@ def _conditions(params: ClientQuery, dialect: str, today: date, matcher=None) ->
         conds.append(text("+client.archived_at IS NULL"))
     elif not params.archived:
         conds.append(Client.archived_at.is_(None))
-    if matcher is not None:
-        naive = matcher(params.q, dialect)
-        conds += [naive] if naive is not None else []
-    elif (matched := _match_ids(params.q, dialect)) is not None:
-        conds.append(Client.id.in_(matched))
     for name in ("kind", "status"):
         value = getattr(params, name)
         if value and dialect == "sqlite":  # + again: few values, so walking the sort index wins
@@ -219,10 +253,12 @@ def _order(params: ClientQuery, dialect: str) -> list:
     return [name, Client.id]
 
 
-def _joined(stmt, *, profile: bool = True, people: bool = False):
-    """Outer joins to the one-per-client rows the table shows."""
+def _joined(stmt, *, profile: bool | str = True, people: bool = False):
+    """Outer joins to the one-per-client rows the table shows (profile="inner": only linked)."""
     stmt = stmt.select_from(Client)
-    if profile:
+    if profile == "inner":
+        stmt = stmt.join(Profile, Profile.client_id == Client.id)
+    elif profile:
         stmt = stmt.outerjoin(Profile, Profile.client_id == Client.id)
     if people:
         stmt = (stmt.outerjoin(Primary, and_(Primary.client_id == Client.id, Primary.is_primary))
@@ -264,72 +300,62 @@ def search_clients(params: ClientQuery, *, today: date | None = None, matcher=No
     """
     params, today = clean(params), today or date.today()
     dialect = db.engine.dialect.name
-    conds = _conditions(params, dialect, today, matcher)
-    needs_profile = bool(params.ch_status or params.due)
+    q = "" if matcher else params.q
+    conds = _filters(params, dialect, today)
+    if matcher is not None and (naive := matcher(params.q, dialect)) is not None:
+        conds.append(naive)
+    profile = bool(params.ch_status or params.due)
     cap = params.page * params.per_page + COUNT_CAP
-    needs_profile = needs_profile or params.sort == "deadline"
-    counted = _joined(select(Client.id), profile=needs_profile).where(*conds).limit(cap + 1)
+    counted = _matching(_joined(select(Client.id), profile=profile), q, dialect, walk=False)
+    counted = counted.where(*conds).limit(cap + 1)
     found = db.session.scalar(select(func.count()).select_from(counted.subquery()))
     total, exact = min(found, cap), found <= cap
     page = params.page
     if exact and total and (page - 1) * params.per_page >= total:
         page = -(-total // params.per_page)  # past the end: show the last page instead
-    order = _order(params, dialect)
+    offset = (page - 1) * params.per_page
+
+    def base(*columns, profile=profile):
+        stmt = _joined(select(*columns), profile=profile)
+        return _matching(stmt, q, dialect, walk=not exact).where(*conds)
+
     # Pick the page's ids on the narrow query, then join the display columns to those rows only
-    ids = (_joined(select(Client.id), profile=needs_profile).where(*conds).order_by(*order)
-           .limit(params.per_page).offset((page - 1) * params.per_page).subquery())
+    if params.sort == "deadline":
+        ids = _deadline_page(base, params, dialect, offset).subquery()
+    else:
+        ids = (base(Client.id).order_by(*_order(params, dialect))
+               .limit(params.per_page).offset(offset).subquery())
     stmt = (_joined(select(*_row_columns(today)), people=True).join(ids, ids.c.id == Client.id)
-            .order_by(*order))
+            .order_by(*_order(params, dialect)))
     rows = [_result_row(r) for r in db.session.execute(stmt)]
     return ResultPage(rows=rows, page=page, per_page=params.per_page, total=total, exact=exact)
 
 
-def _tag_names():
-    """Correlated subquery: the client's tags as one comma-separated string."""
-    names = (func.string_agg(Tag.name, ", ") if db.engine.dialect.name == "postgresql"
-             else func.group_concat(Tag.name, ", "))
-    return (select(names).select_from(client_tags).join(Tag, Tag.id == client_tags.c.tag_id)
-            .where(client_tags.c.client_id == Client.id).scalar_subquery())
+def _few(condition, dialect: str):
+    """Tell SQLite's planner that condition holds for few rows (it has no statistics for an
+    empty table, and would otherwise scan every client to find the profiles)."""
+    return func.unlikely(condition) if dialect == "sqlite" else condition
 
 
-EXPORT_COLUMNS = [
-    ("Name", Client.display_name), ("Kind", Client.kind), ("Status", Client.status),
-    ("Legal name", Client.legal_name), ("Trading name", Client.trading_name),
-    ("Company number", Client.company_number), ("VAT number", Client.vat_number),
-    ("Corporation tax UTR", Client.ct_utr), ("Self assessment UTR", Client.sa_utr),
-    ("E-mail", Client.email), ("Phone", Client.phone),
-    ("Postcode", func.coalesce(Client.registered_postcode, Client.home_postcode,
-                               Client.trading_postcode)),
-    ("Primary contact first name", PrimaryContact.first_name),
-    ("Primary contact last name", PrimaryContact.last_name),
-    ("Primary contact e-mail", PrimaryContact.email), ("Manager", Manager.name),
-    ("Source", func.coalesce(ActiveLink.provider, "manual")),
-    ("Companies House status", Profile.company_status),
-]
+def _deadline_page(base, params: ClientQuery, dialect: str, offset: int):
+    """The page's ids in deadline order without sorting every client.
 
-
-def export_rows(params: ClientQuery, *, today: date | None = None) -> Iterator[list]:
-    """Every client matching params (no paging), header first, streamed in batches."""
-    params, today = clean(params), today or date.today()
-    dialect = db.engine.dialect.name
-    extra = [("Next Companies House deadline", next_deadline()), ("Overdue", case((_overdue(today), "yes"), else_="")),
-             ("Tags", _tag_names()), ("Created", Client.created_at), ("Updated", Client.updated_at),
-             ("Archived", Client.archived_at), ("Cone id", Client.id)]
-    columns = EXPORT_COLUMNS + extra
-    yield [label for label, _ in columns]
-    stmt = (_joined(select(*(col for _, col in columns)), people=True)
-            .where(*_conditions(params, dialect, today)).order_by(*_order(params, dialect)))
-    # yield_per streams through a server-side cursor on PostgreSQL: memory stays flat
-    for row in db.session.execute(stmt.execution_options(yield_per=1000)):
-        yield [_cell(v) for v in row]
-
-
-def _cell(value):
-    if isinstance(value, bool):
-        return "yes" if value else ""
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
-    return "" if value is None else value
+    Clients with a deadline (those linked to Companies House: few) come first by date;
+    the rest follow in name order, walking the name index. Each part stops at the page's
+    end, and the page is cut from the two.
+    """
+    deadline, name, needed = next_deadline(), _name_key(dialect), offset + params.per_page
+    dated = (base(Client.id, literal(0).label("part"), deadline.label("due"), name.label("name"),
+                  profile="inner")
+             .where(_few(deadline.is_not(None), dialect))
+             .order_by(deadline, name, Client.id).limit(needed).subquery())
+    undated = (base(Client.id, literal(1).label("part"), cast(null(), Date).label("due"),
+                    name.label("name"), profile=True).where(deadline.is_(None))
+               .order_by(name, Client.id).limit(needed).subquery())
+    both = union_all(select(dated), select(undated)).subquery()
+    by_name = both.c.name.collate("NOCASE") if dialect == "sqlite" else both.c.name
+    return (select(both.c.id).order_by(both.c.part, both.c.due, by_name, both.c.id)
+            .limit(params.per_page).offset(offset))
 
 
 def filter_options() -> dict[str, list[tuple[str, str]]]:

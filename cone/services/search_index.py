@@ -18,7 +18,15 @@ from sqlalchemy import event, text
 
 TABLE = "client_search"
 # Names autogenerate must leave alone: the FTS5 table, its shadow tables, our indexes
-OWNED_PREFIXES = (TABLE, "ix_client_search", "ix_client_name_nocase", "ix_client_name_lower")
+OWNED_PREFIXES = (TABLE, "ix_client_search", "ix_client_name_nocase", "ix_client_name_lower",
+                  "ix_client_list_")
+# Indexes for the list's filters and sorts (migration 0004), per engine: name order is
+# NOCASE on SQLite and lower() on PostgreSQL, as the sort index above
+_LIST_INDEXES = {
+    # "No manager" is rare: its own small index in name order, instead of walking them all
+    "ix_client_list_unmanaged": ("client ({name}, id) WHERE manager_id IS NULL"),
+}
+_NAME_KEY = {"sqlite": "display_name COLLATE NOCASE", "postgresql": "lower(display_name)"}
 
 # The client's own searchable text; numbers also appear compacted ("SW1A1AA", "02079460000")
 _CLIENT_PARTS = [
@@ -207,20 +215,45 @@ def drop(connection) -> None:
         connection.exec_driver_sql(sql)
 
 
+def create_list_indexes(connection) -> None:
+    """Create the list's filter and sort indexes (migration 0004, and db.create_all())."""
+    for name, spec in _LIST_INDEXES.items():
+        key = _NAME_KEY.get(connection.dialect.name)
+        if key:
+            connection.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {name} ON {spec.format(name=key)}")
+
+
+def drop_list_indexes(connection) -> None:
+    """Remove what create_list_indexes() made."""
+    for name in _LIST_INDEXES:
+        connection.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
+
+
 def install_functions(connection) -> None:
     """(Re)write the PostgreSQL trigger functions: for databases made before bulk_load existed."""
     if connection.dialect.name == "postgresql":
         connection.exec_driver_sql(_PG_FUNCTIONS)
 
 
-def _rebuild_after(start: int, dialect: str) -> list[str]:
+def _rebuild_after(start: int, dialect: str, rebuild_gin: bool = False) -> list[str]:
     """Set-based statements that (re)build the documents of every client with id > start."""
     if dialect == "sqlite":
         return [f"DELETE FROM {TABLE} WHERE rowid > {start}",
                 f"INSERT INTO {TABLE}(rowid, doc) SELECT c.id, {_sqlite_doc()} FROM client c "
-                f"WHERE c.id > {start}"]
-    return [f"INSERT INTO {TABLE} (client_id, doc) SELECT c.id, {_pg_doc()} FROM client c "
-            f"WHERE c.id > {start} ON CONFLICT (client_id) DO UPDATE SET doc = excluded.doc"]
+                f"WHERE c.id > {start}", "ANALYZE"]
+    fill = (f"INSERT INTO {TABLE} (client_id, doc) SELECT c.id, {_pg_doc()} FROM client c "
+            f"WHERE c.id > {start} ON CONFLICT (client_id) DO UPDATE SET doc = excluded.doc")
+    # fresh statistics first: the fill's joins are planned with them
+    analyze = "ANALYZE client, contact, client_contact"
+    if not rebuild_gin:
+        return [analyze, fill, f"ANALYZE {TABLE}"]
+    # building a GIN index in one go is several times faster than adding rows to it one by one
+    return [analyze, f"DROP INDEX IF EXISTS ix_{TABLE}_doc", fill,
+            f"CREATE INDEX ix_{TABLE}_doc ON {TABLE} USING gin (doc)", f"ANALYZE {TABLE}"]
+
+
+# From this many new clients on, bulk_load() rebuilds the PostgreSQL GIN index whole
+BIG_LOAD = 10_000
 
 
 @contextmanager
@@ -256,10 +289,26 @@ def bulk_load(session):
     finally:
         if dialect == "postgresql":
             event.remove(target, "after_begin", pause)
+        added = session.scalar(text(f"SELECT count(*) FROM client WHERE id > {start}"))
+        # a load that more than doubles the index rebuilds it whole: searches wait meanwhile
+        whole = added >= max(BIG_LOAD, session.scalar(text(f"SELECT count(*) FROM {TABLE}")))
         for sql in [*(_sqlite_create_triggers() if dialect == "sqlite" else ()),
-                    *_rebuild_after(start, dialect)]:
+                    *_rebuild_after(start, dialect, whole)]:
             session.connection().exec_driver_sql(sql)
         session.commit()
+
+
+def mismatches(session) -> list[int]:
+    """Ids of clients whose document is missing, stale or left over: [] when the index is exact."""
+    if session.get_bind().dialect.name == "sqlite":
+        sql = (f"SELECT c.id FROM client c LEFT JOIN {TABLE} s ON s.rowid = c.id "
+               f"WHERE s.doc IS NOT {_sqlite_doc()} "
+               f"UNION SELECT rowid FROM {TABLE} WHERE rowid NOT IN (SELECT id FROM client)")
+    else:
+        sql = (f"SELECT c.id FROM client c LEFT JOIN {TABLE} s ON s.client_id = c.id "
+               f"WHERE s.doc IS DISTINCT FROM {_pg_doc()} "
+               f"UNION SELECT client_id FROM {TABLE} WHERE client_id NOT IN (SELECT id FROM client)")
+    return sorted(session.scalars(text(sql)))
 
 
 def is_index_object(name: str | None) -> bool:
@@ -281,7 +330,9 @@ def install(metadata) -> None:
 
 def _after_create(metadata, connection, **kw) -> None:
     create(connection)
+    create_list_indexes(connection)
 
 
 def _before_drop(metadata, connection, **kw) -> None:
+    drop_list_indexes(connection)
     drop(connection)

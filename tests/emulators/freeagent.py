@@ -4,7 +4,8 @@
 
 then run Cone with FREEAGENT_CLIENT_ID=test-client FREEAGENT_CLIENT_SECRET=test-secret
 FREEAGENT_AUTHORIZE_URL=http://127.0.0.1:5003/v2/approve_app
-FREEAGENT_TOKEN_URL=http://127.0.0.1:5003/v2/token_endpoint FREEAGENT_API_URL=http://127.0.0.1:5003/v2
+FREEAGENT_TOKEN_URL=http://127.0.0.1:5003/v2/token_endpoint
+FREEAGENT_API_URL=http://127.0.0.1:5003/v2
 
 What it reproduces: GET /v2/contacts with view (active by default, all, clients, suppliers,
 hidden), sort, updated_since, page and per_page (default 25, max 100), a Link header with
@@ -57,7 +58,7 @@ def sample_contacts() -> list[dict]:
                  email="accounts@acme.example", phone_number="020 7946 0000",
                  address1="1 High Street", address2="Floor 2", address3="Unit 4",
                  town="London", region="Greater London", postcode="EC1A 1BB",
-                 country="United Kingdom", sales_tax_registration_number="GB123456789"),
+                 country="United Kingdom", sales_tax_registration_number="GB123456782"),
         _contact(102, first_name="Siobhán", last_name="Ó Briain", town="Dublin",
                  country="Ireland"),
         _contact(103, organisation_name="Zürich Café Ltd", billing_email="billing@cafe.example",
@@ -79,7 +80,7 @@ def generated_contacts(count: int, seed: int = 7) -> list[dict]:
     out = []
     for i in range(count):
         n = 1000 + i
-        members = {"address1": fake.street_address(), "town": fake.city(),
+        members = {"address1": fake.street_address().replace("\n", ", "), "town": fake.city(),
                    "postcode": fake.postcode(), "country": "United Kingdom",
                    "phone_number": fake.phone_number()}
         if rng.random() < 0.7:
@@ -95,22 +96,28 @@ def generated_contacts(count: int, seed: int = 7) -> list[dict]:
     return out
 
 
+def _member(c: dict, name: str) -> str:
+    """A member as text; records added raw may not even be objects."""
+    body = c["body"]
+    return str(body.get(name) or "") if isinstance(body, dict) else ""
+
+
 def _sort_key(sort: str):
     name = sort.lstrip("-")
     if name in ("created_at", "updated_at"):
-        return lambda c: (c["body"].get(name, ""), _id(c))
-    return lambda c: ((c["body"].get("organisation_name") or "").casefold(),
-                      (c["body"].get("last_name") or "").casefold(),
-                      (c["body"].get("first_name") or "").casefold(), _id(c))
+        return lambda c: (_member(c, name), _id(c))
+    return lambda c: (_member(c, "organisation_name").casefold(),
+                      _member(c, "last_name").casefold(),
+                      _member(c, "first_name").casefold(), _id(c))
 
 
 def _id(c: dict) -> int:
-    tail = str(c["body"].get("url", "")).rsplit("/", 1)[-1]
+    tail = _member(c, "url").rsplit("/", 1)[-1]
     return int(tail) if tail.isdigit() else 0
 
 
 def _in_view(c: dict, view: str) -> bool:
-    hidden = str(c["body"].get("status", "")).casefold() == "hidden"
+    hidden = _member(c, "status").casefold() == "hidden"
     if view == "all":
         return True
     if view == "hidden":
@@ -196,7 +203,7 @@ def create_emulator(*, client_id: str = "test-client", client_secret: str = "tes
         since = args.get("updated_since")
         with state.lock:
             rows = [c for c in state.contacts if _in_view(c, view)
-                    and (not since or c["body"].get("updated_at", "") >= _since(since))]
+                    and (not since or _member(c, "updated_at") >= _since(since))]
         rows.sort(key=_sort_key(sort), reverse=sort.startswith("-"))
         pages = max((len(rows) + per_page - 1) // per_page, 1)
         chunk = [copy.deepcopy(c["body"]) for c in rows[(page - 1) * per_page:page * per_page]]

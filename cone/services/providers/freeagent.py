@@ -26,8 +26,10 @@ HIDDEN = "hidden"      # FreeAgent's archived status (and the view that lists it
 
 
 def _text(value: Any) -> str | None:
-    """clean() for scalars; objects and lists where text belongs count as missing."""
-    return None if isinstance(value, (dict, list)) else clean(value)
+    """clean() for scalars with inner whitespace (newlines too) collapsed; objects and lists
+    where text belongs count as missing."""
+    text = None if isinstance(value, (dict, list)) else clean(value)
+    return " ".join(text.split()) if text else None
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -71,7 +73,7 @@ class FreeAgent:
                 yield self._customer(item, is_customer=True)
             return
         # view=all has no customer flag: learn which contacts are clients from one extra pass
-        clients = {_contact_id(item) for item in self._pages("clients", since)}
+        clients = {_contact_id(item) for item in self._pages("clients", since)} - {None}
         for item in self._pages("all", since):
             yield self._customer(item, is_customer=_contact_id(item) in clients)
 

@@ -15,16 +15,12 @@ import httpx
 from cone.services.models import Address
 from cone.services.providers.accounting import (ApiClient, ContactPerson, ExternalCustomer,
                                                 TokenSource, clean, country, register)
-from cone.services.providers.base import ProviderBadResponse, ProviderNotFound
+from cone.services.providers.base import (ProviderAuthError, ProviderBadResponse,
+                                          ProviderNotFound)
 
 MINOR_VERSION = "75"  # the lowest Intuit still supports
 PAGE_SIZE = 1000
 DELETED = " (deleted)"
-
-
-def _wait(resp: httpx.Response) -> int | None:
-    value = resp.headers.get("Retry-After", "")
-    return int(value) if value.isdigit() else 5  # undocumented: a short pause of our own
 
 
 def parse_time(value) -> datetime | None:
@@ -54,10 +50,21 @@ class QuickBooks:
 
     def __init__(self, http: httpx.Client, tenant_id: str, tokens: TokenSource):
         self.tenant_id = tenant_id  # the realm id
-        self.api = ApiClient(http, tokens, "QuickBooks", wait_for=_wait)
+        self.pause = 5  # seconds to wait after a 429, which carries no Retry-After
+        self.api = ApiClient(http, tokens, "QuickBooks", wait_for=self._wait)
+
+    def _wait(self, resp: httpx.Response) -> int | None:
+        value = resp.headers.get("Retry-After", "")
+        return int(value) if value.isdigit() else self.pause
 
     def close(self) -> None:
         self.api.http.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     def _get(self, path: str, params: dict) -> dict:
         resp = self.api.get(f"/v3/company/{self.tenant_id}{path}",
@@ -67,6 +74,9 @@ class QuickBooks:
             body = resp.json()
         except ValueError as error:
             raise ProviderBadResponse("QuickBooks sent an answer Cone could not read.") from error
+        if resp.status_code == 403:
+            raise ProviderAuthError("QuickBooks refused access to this company: reconnect it "
+                                    "on the Integrations page.")
         if resp.status_code == 404 or (resp.status_code == 400 and "not found" in (
                 fault_message(body) or "").lower()):
             raise ProviderNotFound("QuickBooks has no such customer.")

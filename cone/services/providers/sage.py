@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Callable, Iterator
 from urllib.parse import parse_qsl, urlsplit
@@ -36,12 +36,16 @@ BUSINESS_WORDS = re.compile(r"\b(ltd|limited|llp|plc|lp|cic|inc|co|company|partn
 
 @dataclass(frozen=True)
 class Business:
+    """A business the connected Sage user can reach (the connection's tenant)."""
+
     id: str
     name: str
 
 
 def _text(value: Any) -> str | None:
-    return None if isinstance(value, (dict, list)) else clean(value)
+    """clean() for scalars with inner whitespace collapsed; objects and lists count as missing."""
+    text = None if isinstance(value, (dict, list)) else clean(value)
+    return " ".join(text.split()) if text else None
 
 
 def _dict(value: Any) -> dict:
@@ -72,6 +76,13 @@ def list_businesses(http: httpx.Client, access_token: str) -> list[Business]:
     return sorted(found, key=lambda b: b.id != lead_id)
 
 
+def businesses(api_url: str, access_token: str, *, timeout: float = 10) -> list[Business]:
+    """list_businesses on a short-lived client: the OAuth callback's choice of tenants."""
+    with httpx.Client(base_url=api_url, timeout=timeout,
+                      headers={"User-Agent": "Cone client register"}) as http:
+        return list_businesses(http, access_token)
+
+
 class Sage:
     """Read-only Sage contacts over an injected httpx.Client (base URL .../v3.1)."""
 
@@ -97,11 +108,14 @@ class Sage:
             if not (isinstance(item, dict) and item.get("system") is True):  # HMRC pseudo-contacts
                 yield self._customer(item, filtered=not include_non_customers)
         if since is not None:
-            # Deleted contacts leave the list; only deleted_since tells a re-run they are gone
+            # Deleted contacts leave the list; only deleted_since tells a re-run they are gone.
+            # A stub holds just a name, so it is reported (skipped), never imported.
             for item in self._pages({"deleted_since": iso(since)}):
                 record = self._customer(item, filtered=True)
                 if record.external_id:
-                    yield record
+                    when = record.raw.get("deleted_at")
+                    note = f"Deleted in Sage ({str(when)[:10]})." if when else "Deleted in Sage."
+                    yield replace(record, archived=True, problems=record.problems + (note,))
 
     def fetch_customer(self, external_id: str) -> ExternalCustomer:
         """One contact by its id ("business:id" is accepted too)."""
@@ -189,7 +203,9 @@ def to_customer(item: Any, *, tenant_id: str = "", filtered: bool = True) -> Ext
     ident = _text(raw.get("id"))
     if not ident:
         problems.append("Sage sent a contact without an id.")
-    name = _text(raw.get("name")) or _text(raw.get("displayed_as"))
+    # displayed_as is "Name (REFERENCE)": only a fallback (deleted stubs carry nothing else)
+    name = _text(raw.get("name")) or _text(re.sub(r"\s*\([^()]*\)$", "",
+                                                  _text(raw.get("displayed_as")) or ""))
     if not name:
         problems.append("Sage sent a contact without a name.")
     person = _dict(raw.get("main_contact_person"))
@@ -218,11 +234,11 @@ def to_customer(item: Any, *, tenant_id: str = "", filtered: bool = True) -> Ext
 
 
 def _split(name: str | None) -> tuple[str | None, str | None]:
-    """First and last name from Sage's single name: the last word is the last name."""
+    """First and last name from Sage's single name: "Siobhán Ó Briain" → Siobhán, Ó Briain."""
     words = (name or "").split()
     if len(words) < 2:
         return None, words[0] if words else None
-    return " ".join(words[:-1]), words[-1]
+    return words[0], " ".join(words[1:])
 
 
 def _address(raw: dict) -> Address:

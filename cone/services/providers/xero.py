@@ -54,6 +54,12 @@ class Xero:
     def close(self) -> None:
         self.api.http.close()
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
     def _get(self, path: str, *, params=None, since: datetime | None = None) -> dict:
         headers = {"xero-tenant-id": self.tenant_id, "Accept": "application/json"}
         if since:
