@@ -106,7 +106,10 @@ def main() -> None:
         run = imports.create_preview_run("xero", rows, user=None, connection_id=conn.id)
         run.status = "queued"
         db.session.commit()
-        run = imports.run_import(run.id)
+        fetched, run_id = len(customers), run.id
+        del customers, rows, run  # the job process starts from the stored plan alone
+        db.session.expunge_all()
+        run = imports.run_import(run_id)
         t3 = time.perf_counter()
         outcome = imports.summary(run)
         heap = tracemalloc.get_traced_memory()[1] / 2**20 if args.tracemalloc else None
@@ -114,13 +117,13 @@ def main() -> None:
                     if "/api.xro/" in str(r)]
     server.shutdown()
     total = t3 - t0
-    print(f"customers fetched: {len(customers):,} in {t1 - t0:.1f} s "
+    print(f"customers fetched: {fetched:,} in {t1 - t0:.1f} s "
           f"({len(requests)} API requests to the emulator)")
     print(f"matching (preview: load indexes + classify): {t2 - t1:.2f} s "
           f"= {100 * (t2 - t1) / total:.1f}% of the run")
     print(f"import run: {t3 - t2:.1f} s  ->  {outcome}")
     print(f"wall time fetch + preview + run: {total:.1f} s "
-          f"({len(customers) / total:.0f} customers/s)")
+          f"({fetched / total:.0f} customers/s)")
     print(f"peak RSS: {rss_mb():.0f} MB (before the import: {rss_before:.0f} MB)"
           + (f"; Python heap peak during the import: {heap:.0f} MB" if heap else ""))
     tmp.cleanup()

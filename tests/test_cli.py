@@ -7,7 +7,7 @@ from sqlalchemy import func, select, text
 from stdnum.gb import utr, vat
 from werkzeug.security import check_password_hash
 
-from cone.services import demo, search_index
+from cone.services import demo, search_bulk
 from cone.services.search import ClientQuery, search_clients
 from cone.services.models import (ActivityEvent, Client, ClientContact, Contact, User,
                                   client_tags, db)
@@ -186,10 +186,20 @@ def test_seed_reports_progress_per_batch(app):
 
 def test_seed_leaves_the_search_index_exactly_matching_the_rows(app, admin):
     demo.seed(demo.BATCH + 150, seed=5)
-    assert search_index.mismatches(db.session) == []
+    assert search_bulk.mismatches(db.session) == []
     assert db.session.scalar(text("SELECT count(*) FROM client_search")) == demo.BATCH + 150
     demo.seed(40, seed=6)  # a second load indexes only its own rows, and all of them
-    assert search_index.mismatches(db.session) == []
+    assert search_bulk.mismatches(db.session) == []
+
+
+def test_a_big_load_rebuilds_the_index_whole_and_exactly(app):
+    demo.seed(3, seed=8)
+    with search_bulk.bulk_load(db.session, big=5):
+        for i in range(6):
+            db.session.add(Client(kind="business", display_name=f"Loaded {i} Ltd"))
+        db.session.commit()
+    assert search_bulk.mismatches(db.session) == []
+    assert search_clients(ClientQuery(q="loaded ltd")).total == 6
 
 
 def test_index_upkeep_resumes_after_a_seed(app):
@@ -200,7 +210,7 @@ def test_index_upkeep_resumes_after_a_seed(app):
     contact.last_name = "Xylophonist"
     db.session.add(Client(kind="business", display_name="Fresh After Seed"))
     db.session.commit()
-    assert search_index.mismatches(db.session) == []
+    assert search_bulk.mismatches(db.session) == []
     hits = [r.display_name for r in search_clients(ClientQuery(q="zebedee quux")).rows]
     assert hits == ["Zebedee Quux"]
     assert search_clients(ClientQuery(q="xylophonist")).total >= 1
@@ -209,13 +219,13 @@ def test_index_upkeep_resumes_after_a_seed(app):
 
 
 def test_a_load_that_fails_part_way_still_indexes_what_it_committed(app):
-    with pytest.raises(RuntimeError), search_index.bulk_load(db.session):
+    with pytest.raises(RuntimeError), search_bulk.bulk_load(db.session):
         db.session.add(Client(kind="business", display_name="Committed Ltd"))
         db.session.commit()
         db.session.add(Client(kind="business", display_name="Never Saved Ltd"))
         raise RuntimeError("the load broke")
     assert [c.display_name for c in db.session.scalars(select(Client))] == ["Committed Ltd"]
-    assert search_index.mismatches(db.session) == []
+    assert search_bulk.mismatches(db.session) == []
     assert [r.display_name for r in search_clients(ClientQuery(q="committed")).rows] == \
         ["Committed Ltd"]
 
@@ -224,8 +234,8 @@ def test_mismatches_notices_missing_and_stale_documents(app):
     demo.seed(5, seed=4)
     first, last = db.session.scalars(select(Client.id).order_by(Client.id)).all()[::4]
     key = "rowid" if db.engine.dialect.name == "sqlite" else "client_id"
-    with search_index.bulk_load(db.session):  # no upkeep inside: the rename leaves a stale document
+    with search_bulk.bulk_load(db.session):  # no upkeep inside: the rename leaves a stale document
         db.session.execute(Client.__table__.update().where(Client.id == first)
                            .values(display_name="Renamed Behind The Index"))
     db.session.execute(text(f"DELETE FROM client_search WHERE {key} = :id"), {"id": last})
-    assert search_index.mismatches(db.session) == [first, last]
+    assert search_bulk.mismatches(db.session) == [first, last]

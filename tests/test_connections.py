@@ -10,6 +10,7 @@ from cone.services import connection_tokens, connections
 from cone.services.crypto import decrypt
 from cone.services.models import ActivityEvent, Connection, db, utcnow
 from cone.services.providers.base import ProviderAuthError
+from tests.conftest import ON_POSTGRES
 
 XERO_TENANT = "a3a1c9d4-0000-4000-8000-000000000001"
 
@@ -112,8 +113,8 @@ def test_quickbooks_connect_takes_the_realm_from_the_callback(quickbooks_app, ad
     r = connect(admin_client, "quickbooks")
     assert r.status_code == 303
     conn = only_connection()
-    assert (conn.provider, conn.tenant_id, conn.status) == ("quickbooks", "9130350000000001",
-                                                             "active")
+    assert (conn.provider, conn.tenant_id, conn.tenant_name, conn.status) == (
+        "quickbooks", "9130350000000001", "Sandbox Company_GB_1", "active")
     challenge = quickbooks_emulator.oauth_report()["challenges"][0]
     assert challenge["challenge"] is None  # QuickBooks is not sent PKCE
     assert challenge["scope"] == "com.intuit.quickbooks.accounting"
@@ -213,6 +214,8 @@ def test_two_workers_refreshing_at_once_keep_the_connection(xero_app, admin_clie
     assert results == [stored, stored]
     report = xero_emulator.oauth_report()
     assert report["counts"]["refresh"] == 1
+    if ON_POSTGRES:  # the row lock makes the second worker wait and reuse the first's tokens
+        assert report["counts"]["refused"] == 0
     # the stored refresh token is the live one
     assert "access_token" in xero_emulator.token_request(
         {"grant_type": "refresh_token",
@@ -310,3 +313,13 @@ def test_disconnect_needs_the_csrf_token(xero_app, admin_client, xero_emulator):
     xero_app.config["WTF_CSRF_ENABLED"] = True
     assert admin_client.post(f"/integrations/connections/{conn_id}/disconnect").status_code == 400
     assert db.session.execute(db.select(Connection)).first() is not None
+
+
+def test_a_refused_code_is_explained_not_stored(xero_app, admin_client, xero_emulator):
+    query, _ = consent(admin_client, "xero")  # the state is genuine, the code is not
+    r = admin_client.get("/integrations/xero/callback",
+                         query_string={"code": "code-made-up", "state": query["state"][0]})
+    assert r.status_code == 303
+    page = admin_client.get("/integrations").text
+    assert "Could not connect Xero" in page and "invalid_grant" in page
+    assert db.session.execute(db.select(Connection)).first() is None

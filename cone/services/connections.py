@@ -120,7 +120,8 @@ def complete(provider: str, config, redirect_uri: str, *, code: str | None, stat
         realm = params.get("realmId")
         if not realm:
             raise ConnectRefused("QuickBooks did not say which company was connected.")
-        return _save(p, config, token, Tenant(realm, f"Company {realm}"), user)
+        return _save(p, config, token, _quickbooks_company(config, token["access_token"], realm),
+                     user)
     if p.tenants in ("xero", "sage"):
         tenants = (_xero_tenants if p.tenants == "xero" else _sage_businesses)(
             config, token["access_token"])
@@ -157,6 +158,20 @@ def _xero_tenants(config, access_token: str) -> list[Tenant]:
     return [Tenant(t["tenantId"], t.get("tenantName") or t["tenantId"])
             for t in resp.json() if t.get("tenantType", "ORGANISATION") == "ORGANISATION"
             and t.get("tenantId")]
+
+
+def _quickbooks_company(config, access_token: str, realm: str) -> Tenant:
+    """The company's own name from CompanyInfo; its number will do if that call fails."""
+    url = f"{config.get('QUICKBOOKS_API_URL').rstrip('/')}/v3/company/{realm}/companyinfo/{realm}"
+    try:
+        resp = httpx.get(url, params={"minorversion": "75"}, timeout=10,
+                         headers={"Authorization": f"Bearer {access_token}",
+                                  "Accept": "application/json"})
+        name = (resp.json().get("CompanyInfo") or {}).get("CompanyName") if resp.is_success \
+            else None
+    except (httpx.HTTPError, ValueError, AttributeError):
+        name = None
+    return Tenant(realm, name or f"Company {realm}")
 
 
 def _sage_businesses(config, access_token: str) -> list[Tenant]:

@@ -7,8 +7,9 @@ from datetime import date, datetime
 from sqlalchemy import case, func, select
 
 from cone.services.models import Client, Tag, client_tags, db
-from cone.services.search import (ActiveLink, ClientQuery, Manager, PrimaryContact, Profile,
-                                  _conditions, _joined, _order, _overdue, clean, next_deadline)
+from cone.services.search import ClientQuery, clean
+from cone.services.search_sql import (ActiveLink, Manager, PrimaryContact, Profile, _conditions,
+                                      _joined, _order, _overdue, next_deadline)
 
 
 def _tag_names():

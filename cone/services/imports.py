@@ -107,11 +107,16 @@ def row_json(row: PreviewRow) -> dict:
             "customer": customer_json(row.customer)}
 
 
+def _row(r: dict) -> PreviewRow:
+    """A stored plan row as a PreviewRow."""
+    return PreviewRow(r["index"], customer_from_json(r["customer"]), r["classification"],
+                      r["client_id"], r["reason"], r["score"], r["decision"],
+                      r.get("client_name"), r.get("exact", False))
+
+
 def plan_rows(run: ImportRun) -> list[PreviewRow]:
     """The run's plan as PreviewRows (the stored customers included)."""
-    return [PreviewRow(r["index"], customer_from_json(r["customer"]), r["classification"],
-                       r["client_id"], r["reason"], r["score"], r["decision"],
-                       r.get("client_name"), r.get("exact", False)) for r in run.plan or []]
+    return [_row(r) for r in run.plan or []]
 
 
 def create_preview_run(provider: str, rows: list[PreviewRow], *, user: User | None,
@@ -208,7 +213,7 @@ def run_import(run_id: int) -> ImportRun:
     if not claimed:
         return run
     user = db.session.get(User, run.started_by_id) if run.started_by_id else None
-    rows = plan_rows(run)
+    stored_plan = list(run.plan or [])  # held here: the run row is reloaded without it
     counts = dict.fromkeys(("processed", "created", "linked", "updated", "skipped", "failed"), 0)
     outcomes: dict[int, tuple[str, int | None, str]] = {}
     errors: list[dict] = []
@@ -220,7 +225,8 @@ def run_import(run_id: int) -> ImportRun:
         db.session.commit()
     save()
     try:
-        for row in rows:
+        for stored in stored_plan:
+            row = _row(stored)  # one customer at a time keeps memory flat on big runs
             try:
                 outcome, client_id = _one(row, user)
                 counts[outcome] += 1
@@ -246,7 +252,7 @@ def run_import(run_id: int) -> ImportRun:
         status = "failed"
     run = db.session.get(ImportRun, run_id)
     plan = []
-    for stored in run.plan or []:
+    for stored in stored_plan:
         outcome, client_id, message = outcomes.get(stored["index"], ("", None, ""))
         plan.append(dict(stored, outcome=outcome, result_client_id=client_id, message=message))
     run.plan, run.status, run.finished_at = plan, status, utcnow()

@@ -8,18 +8,15 @@ with everything the table shows (contact, manager, source, deadline): no per-row
 from __future__ import annotations
 
 import dataclasses
-import re
-import unicodedata
-from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import date
 
-from sqlalchemy import (Date, and_, case, cast, column, exists, false, func, literal,
-                        literal_column, null, or_, select, table, text, union_all)
-from sqlalchemy.orm import aliased
+from sqlalchemy import Date, cast, func, literal, null, select, union_all
 
-from cone.services.search_index import SPELLED_OUT
-from cone.services.models import (PROVIDERS, Client, ClientContact, CompaniesHouseProfile,
-                                  Contact, ExternalLink, Tag, User, client_tags, db)
+from cone.services.models import Client, Tag, User, db
+# fold, words, naive_match and next_deadline are public here too (bench, tests, export)
+from cone.services.search_sql import (ActiveLink, Manager, PrimaryContact, _filters, _joined,  # noqa: F401
+                                      _matching, _name_key, _order, _overdue, fold, naive_match,
+                                      next_deadline, words)
 
 SORTS = {"name": "Name", "created": "Newest first", "updated": "Recently updated",
          "deadline": "Next deadline"}
@@ -30,13 +27,6 @@ DUE = {"accounts_30d": "Accounts due in 30 days", "cs_30d": "Confirmation statem
 PER_PAGE = (25, 50, 100)
 # Counting stops this far past the current page: "1,000+ clients" costs the same at any size
 COUNT_CAP = 1000
-MAX_WORDS = 8
-
-Manager = aliased(User)
-Primary = aliased(ClientContact)
-PrimaryContact = aliased(Contact)
-ActiveLink = aliased(ExternalLink)
-Profile = CompaniesHouseProfile
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,180 +82,6 @@ class ResultPage:
     @property
     def has_next(self) -> bool:
         return self.page < self.pages or not self.exact
-
-
-def fold(value: str) -> str:
-    """Lower case without accents: the form both indexes store words in."""
-    decomposed = unicodedata.normalize("NFKD", value or "")
-    plain = "".join(SPELLED_OUT.get(ch, ch) for ch in decomposed if not unicodedata.combining(ch))
-    return plain.lower()
-
-
-def words(q: str) -> list[str]:
-    """The search words of q: runs of letters and digits, punctuation dropped."""
-    return re.findall(r"[^\W_]+", fold(q))[:MAX_WORDS]
-
-
-def _index_query(q: str, dialect: str) -> str | None:
-    """The index's query for q: every word as a prefix, or all of them run together."""
-    terms = words(q)
-    if not terms:
-        return None
-    joined = "".join(terms)
-    if dialect == "postgresql":
-        expr = " & ".join(f"{t}:*" for t in terms)
-        return f"({expr}) | {joined}:*" if len(terms) > 1 else expr
-    expr = " AND ".join(f'"{t}"*' for t in terms)
-    return f'({expr}) OR "{joined}"*' if len(terms) > 1 else expr
-
-
-def _index(dialect: str):
-    """The index table (its key column is the client id) and the condition for a query."""
-    if dialect == "postgresql":
-        return (table("client_search", column("client_id")).c.client_id,
-                text("client_search.doc @@ to_tsquery('simple', :tsq)"), "tsq")
-    return table("client_search", column("rowid")).c.rowid, text("client_search MATCH :fts"), "fts"
-
-
-def _match_ids(q: str, dialect: str):
-    """A subquery of the ids of clients whose search document matches every word of q."""
-    if (query := _index_query(q, dialect)) is None:
-        return None
-    key, match, name = _index(dialect)
-    return select(key).where(match.bindparams(**{name: query}))
-
-
-def _matching(stmt, q: str, dialect: str, *, walk: bool):
-    """Restrict stmt to the clients matching q, the index driving or probed.
-
-    Few matches: the index drives the join and the matches are sorted. Many: the sort
-    order's own index is walked and each row looked up among the matches, so the walk
-    stops after one page instead of sorting every match (unary + hides client.id from
-    SQLite's planner, which would otherwise start from the matches).
-    """
-    if (query := _index_query(q, dialect)) is None:
-        return stmt
-    if walk:
-        key = literal_column("+client.id") if dialect == "sqlite" else Client.id
-        return stmt.where(key.in_(_match_ids(q, dialect)))
-    key, match, name = _index(dialect)
-    return stmt.join(key.table, key == Client.id).where(match.bindparams(**{name: query}))
-
-
-def next_deadline():
-    """The earlier of the two Companies House due dates (either may be missing)."""
-    acc, cs = Profile.accounts_next_due, Profile.confirmation_statement_next_due
-    return case((acc.is_(None), cs), (cs.is_(None), acc), (acc <= cs, acc), else_=cs)
-
-
-def _overdue(today: date):
-    deadline = next_deadline()
-    return or_(Profile.accounts_overdue, Profile.confirmation_statement_overdue, deadline < today)
-
-
-def naive_match(q: str, dialect: str):
-    """The unindexed way, LIKE '%word%' over the same columns: the benchmark's baseline."""
-    conds = []
-    for word in words(q):
-        like = f"%{word}%"
-        contact = exists().where(ClientContact.client_id == Client.id,
-                                 Contact.id == ClientContact.contact_id,
-                                 or_(*(c.ilike(like) for c in (Contact.first_name, Contact.last_name,
-                                                                Contact.email))))
-        columns = (Client.display_name, Client.legal_name, Client.trading_name, Client.first_name,
-                   Client.last_name, Client.company_number, Client.email, Client.phone,
-                   Client.vat_number, Client.ct_utr, Client.sa_utr, Client.registered_postcode,
-                   Client.trading_postcode, Client.home_postcode)
-        conds.append(or_(*(c.ilike(like) for c in columns), contact))
-    return and_(*conds) if conds else None
-
-
-def _conditions(params: ClientQuery, dialect: str, today: date, matcher=None) -> list:
-    """WHERE clauses for the text search (indexed, or matcher's) and the filters."""
-    conds = _filters(params, dialect, today)
-    if matcher is not None:
-        naive = matcher(params.q, dialect)
-        conds += [naive] if naive is not None else []
-    elif (matched := _match_ids(params.q, dialect)) is not None:
-        conds.append(Client.id.in_(matched))
-    return conds
-
-
-def _filters(params: ClientQuery, dialect: str, today: date) -> list:
-    """WHERE clauses for the filters; any value outside the known choices matches nothing."""
-    conds = []
-    if not params.archived and dialect == "sqlite":
-        # unary + keeps SQLite off ix_client_archived_at (nearly every row is live), so it walks
-        # the sort index and stops after one page instead of sorting every client
-        conds.append(text("+client.archived_at IS NULL"))
-    elif not params.archived:
-        conds.append(Client.archived_at.is_(None))
-    for name in ("kind", "status"):
-        value = getattr(params, name)
-        if value and dialect == "sqlite":  # + again: few values, so walking the sort index wins
-            conds.append(text(f"+client.{name} = :{name}").bindparams(**{name: value}))
-        elif value:
-            conds.append(getattr(Client, name) == value)
-    if params.source == "manual":
-        conds.append(~exists().where(ExternalLink.client_id == Client.id, ExternalLink.active))
-    elif params.source:
-        conds.append(exists().where(ExternalLink.client_id == Client.id, ExternalLink.active,
-                                    ExternalLink.provider == params.source)
-                     if params.source in PROVIDERS else false())
-    if params.manager == "none":
-        conds.append(Client.manager_id.is_(None))
-    elif params.manager:
-        conds.append(Client.manager_id == int(params.manager) if params.manager.isdigit() else false())
-    if params.tag:
-        conds.append(exists().where(client_tags.c.client_id == Client.id,
-                                    client_tags.c.tag_id == Tag.id, Tag.name == params.tag))
-    if params.ch_status:
-        conds.append(Profile.company_status == params.ch_status)
-    soon = today + timedelta(days=30)
-    if params.due == "accounts_30d":
-        conds.append(Profile.accounts_next_due.between(today, soon))
-    elif params.due == "cs_30d":
-        conds.append(Profile.confirmation_statement_next_due.between(today, soon))
-    elif params.due == "overdue":
-        conds.append(_overdue(today))
-    elif params.due:
-        conds.append(false())
-    return conds
-
-
-def _name_key(dialect: str):
-    """Case-insensitive name order, matching the sort index search_index creates."""
-    if dialect == "postgresql":
-        return func.lower(Client.display_name)
-    return Client.display_name.collate("NOCASE")
-
-
-def _order(params: ClientQuery, dialect: str) -> list:
-    """ORDER BY for the sort; the id breaks ties so pages never overlap or skip."""
-    name = _name_key(dialect)
-    if params.sort == "created":
-        return [Client.created_at.desc(), Client.id.desc()]
-    if params.sort == "updated":
-        return [Client.updated_at.desc(), Client.id.desc()]
-    if params.sort == "deadline":
-        deadline = next_deadline()
-        return [deadline.is_(None), deadline, name, Client.id]
-    return [name, Client.id]
-
-
-def _joined(stmt, *, profile: bool | str = True, people: bool = False):
-    """Outer joins to the one-per-client rows the table shows (profile="inner": only linked)."""
-    stmt = stmt.select_from(Client)
-    if profile == "inner":
-        stmt = stmt.join(Profile, Profile.client_id == Client.id)
-    elif profile:
-        stmt = stmt.outerjoin(Profile, Profile.client_id == Client.id)
-    if people:
-        stmt = (stmt.outerjoin(Primary, and_(Primary.client_id == Client.id, Primary.is_primary))
-                .outerjoin(PrimaryContact, PrimaryContact.id == Primary.contact_id)
-                .outerjoin(Manager, Manager.id == Client.manager_id)
-                .outerjoin(ActiveLink, and_(ActiveLink.client_id == Client.id, ActiveLink.active)))
-    return stmt
 
 
 def _row_columns(today: date) -> list:
@@ -331,12 +147,6 @@ def search_clients(params: ClientQuery, *, today: date | None = None, matcher=No
     return ResultPage(rows=rows, page=page, per_page=params.per_page, total=total, exact=exact)
 
 
-def _few(condition, dialect: str):
-    """Tell SQLite's planner that condition holds for few rows (it has no statistics for an
-    empty table, and would otherwise scan every client to find the profiles)."""
-    return func.unlikely(condition) if dialect == "sqlite" else condition
-
-
 def _deadline_page(base, params: ClientQuery, dialect: str, offset: int):
     """The page's ids in deadline order without sorting every client.
 
@@ -347,7 +157,7 @@ def _deadline_page(base, params: ClientQuery, dialect: str, offset: int):
     deadline, name, needed = next_deadline(), _name_key(dialect), offset + params.per_page
     dated = (base(Client.id, literal(0).label("part"), deadline.label("due"), name.label("name"),
                   profile="inner")
-             .where(_few(deadline.is_not(None), dialect))
+             .where(deadline.is_not(None))
              .order_by(deadline, name, Client.id).limit(needed).subquery())
     undated = (base(Client.id, literal(1).label("part"), cast(null(), Date).label("due"),
                     name.label("name"), profile=True).where(deadline.is_(None))

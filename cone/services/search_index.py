@@ -12,9 +12,8 @@ migration 0002, which calls create() and drop() directly.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
 
-from sqlalchemy import event, text
+from sqlalchemy import event
 
 TABLE = "client_search"
 # Names autogenerate must leave alone: the FTS5 table, its shadow tables, our indexes
@@ -233,82 +232,6 @@ def install_functions(connection) -> None:
     """(Re)write the PostgreSQL trigger functions: for databases made before bulk_load existed."""
     if connection.dialect.name == "postgresql":
         connection.exec_driver_sql(_PG_FUNCTIONS)
-
-
-def _rebuild_after(start: int, dialect: str, rebuild_gin: bool = False) -> list[str]:
-    """Set-based statements that (re)build the documents of every client with id > start."""
-    if dialect == "sqlite":
-        return [f"DELETE FROM {TABLE} WHERE rowid > {start}",
-                f"INSERT INTO {TABLE}(rowid, doc) SELECT c.id, {_sqlite_doc()} FROM client c "
-                f"WHERE c.id > {start}", "ANALYZE"]
-    fill = (f"INSERT INTO {TABLE} (client_id, doc) SELECT c.id, {_pg_doc()} FROM client c "
-            f"WHERE c.id > {start} ON CONFLICT (client_id) DO UPDATE SET doc = excluded.doc")
-    # fresh statistics first: the fill's joins are planned with them
-    analyze = "ANALYZE client, contact, client_contact"
-    if not rebuild_gin:
-        return [analyze, fill, f"ANALYZE {TABLE}"]
-    # building a GIN index in one go is several times faster than adding rows to it one by one
-    return [analyze, f"DROP INDEX IF EXISTS ix_{TABLE}_doc", fill,
-            f"CREATE INDEX ix_{TABLE}_doc ON {TABLE} USING gin (doc)", f"ANALYZE {TABLE}"]
-
-
-# From this many new clients on, bulk_load() rebuilds the PostgreSQL GIN index whole
-BIG_LOAD = 10_000
-
-
-@contextmanager
-def bulk_load(session):
-    """Add many clients without per-row index upkeep, then index them in one statement.
-
-    For loads that insert new clients with their contacts and links (demo seed, imports):
-    on leaving, every client added since entering gets its document, whether the load
-    finished or failed part way. The body may commit as often as it likes. SQLite drops
-    the triggers meanwhile (one writer at a time: nothing else writes during a batch);
-    PostgreSQL sets a flag in each transaction of this session only, so other sessions
-    keep their upkeep.
-    """
-    dialect = session.get_bind().dialect.name
-    start = session.scalar(text("SELECT coalesce(max(id), 0) FROM client"))
-    if dialect == "sqlite":
-        for sql in [*sqlite_ddl(), *_sqlite_drop_triggers()]:  # ddl first: repairs a killed load
-            session.connection().exec_driver_sql(sql)
-    session.commit()  # the body's transactions begin after the pause is in place
-    target = session() if callable(session) else session
-
-    def pause(_session, _transaction, connection):
-        connection.exec_driver_sql(f"SELECT set_config('{PAUSED}', 'on', true)")
-
-    if dialect == "postgresql":
-        event.listen(target, "after_begin", pause)
-    try:
-        yield
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        if dialect == "postgresql":
-            event.remove(target, "after_begin", pause)
-        added = session.scalar(text(f"SELECT count(*) FROM client WHERE id > {start}"))
-        # a load that more than doubles the index rebuilds it whole: searches wait meanwhile
-        whole = added >= max(BIG_LOAD, session.scalar(text(f"SELECT count(*) FROM {TABLE}")))
-        for sql in [*(_sqlite_create_triggers() if dialect == "sqlite" else ()),
-                    *_rebuild_after(start, dialect, whole)]:
-            session.connection().exec_driver_sql(sql)
-        session.commit()
-
-
-def mismatches(session) -> list[int]:
-    """Ids of clients whose document is missing, stale or left over: [] when the index is exact."""
-    if session.get_bind().dialect.name == "sqlite":
-        sql = (f"SELECT c.id FROM client c LEFT JOIN {TABLE} s ON s.rowid = c.id "
-               f"WHERE s.doc IS NOT {_sqlite_doc()} "
-               f"UNION SELECT rowid FROM {TABLE} WHERE rowid NOT IN (SELECT id FROM client)")
-    else:
-        sql = (f"SELECT c.id FROM client c LEFT JOIN {TABLE} s ON s.client_id = c.id "
-               f"WHERE s.doc IS DISTINCT FROM {_pg_doc()} "
-               f"UNION SELECT client_id FROM {TABLE} WHERE client_id NOT IN (SELECT id FROM client)")
-    return sorted(session.scalars(text(sql)))
 
 
 def is_index_object(name: str | None) -> bool:

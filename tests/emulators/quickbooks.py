@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import copy
 import json
-import random
 import re
 import threading
 import time
@@ -32,6 +31,7 @@ from datetime import datetime, timedelta, timezone
 from flask import Flask, Response, request
 
 from tests.emulators.oauth import OAuthServer, oauth_blueprint
+from tests.emulators.quickbooks_data import make_customer, generated_customers, sample_customers
 
 REALM = "9130350000000001"
 QUERY = re.compile(r"select\s+(\*|count\(\*\))\s+from\s+(\w+)(?:\s+where\s+(.*?))?"
@@ -40,67 +40,13 @@ QUERY = re.compile(r"select\s+(\*|count\(\*\))\s+from\s+(\w+)(?:\s+where\s+(.*?)
 CONDITION = re.compile(r"([\w.]+)\s*(=|>|<|>=|<=|in)\s*(\(.*?\)|'(?:[^'\\]|\\.)*'|\w+)", re.I)
 
 
-def _customer(n: int, display: str, offset: str = "-07:00", **fields) -> dict:
-    stamp = datetime(2025, 1, 1, tzinfo=timezone.utc) + timedelta(hours=n)
-    local = stamp.astimezone(timezone(timedelta(hours=int(offset[:3]))))
-    iso = local.isoformat(timespec="seconds")
-    return {"Id": str(n), "SyncToken": "0", "domain": "QBO", "sparse": False, "Active": True,
-            "DisplayName": display, "FullyQualifiedName": display, "Job": False,
-            "BillWithParent": False, "Balance": 0, "Taxable": False,
-            "MetaData": {"CreateTime": iso, "LastUpdatedTime": iso}, **fields}
-
-
-def sample_customers() -> list[dict]:
-    """A small company file with the awkward cases."""
-    return [
-        _customer(1, "Amy's Bird Sanctuary", CompanyName="Amy's Bird Sanctuary", GivenName="Amy",
-                  FamilyName="Lauterbach", PrimaryEmailAddr={"Address": "birds@intuit.example"},
-                  PrimaryPhone={"FreeFormNumber": "(650) 555-3311"},
-                  PrimaryTaxIdentifier="XXXXXX56789",
-                  BillAddr={"Id": "2", "Line1": "4581 Finch St.", "City": "Bayshore",
-                            "CountrySubDivisionCode": "CA", "PostalCode": "94326",
-                            "Country": "USA", "Lat": "INVALID", "Long": "INVALID"}),
-        _customer(2, "Søren Ødegård", offset="-08:00", GivenName="Søren", FamilyName="Ødegård",
-                  Mobile={"FreeFormNumber": "07700 900789"},
-                  BillAddr={"Line1": "12 Rue Saint-Étienne", "City": "Bath",
-                            "PostalCode": "BA1 1AA", "Country": "GB"}),
-        _customer(3, "Cool Cars", CompanyName="Cool Cars",
-                  PrimaryEmailAddr={"Address": "cool@cars.example, sales@cars.example"}),
-        _customer(4, "United States Treasury (deleted)", Active=False,
-                  CompanyName="United States Treasury"),
-        _customer(5, "Cool Cars:Paint job", Job=True, ParentRef={"value": "3"}, Level=1,
-                  FullyQualifiedName="Cool Cars:Paint job"),
-        _customer(6, "Diego Rodriguez", GivenName="Diego", FamilyName="Rodriguez",
-                  PrimaryEmailAddr={"Address": "diego@example.com"},
-                  ShipAddr={"Line1": "321 Channing", "City": "Palo Alto", "PostalCode": "94303"}),
-    ]
-
-
-def generated_customers(count: int, start: int = 100, seed: int = 11) -> list[dict]:
-    rng = random.Random(seed)
-    words = ["Oak", "Riverside", "Falcon", "Heath", "Marlow", "Quarry", "Aspen", "Ember"]
-    out = []
-    for i in range(count):
-        n = start + i
-        name = f"{rng.choice(words)} {rng.choice(words)} Services {n}"
-        row = _customer(n, name, CompanyName=name,
-                        BillAddr={"Line1": f"{n} Market Street", "City": "Derby",
-                                  "PostalCode": f"DE{n % 20 + 1} {n % 9}QZ", "Country": "UK"})
-        if rng.random() < 0.85:
-            row["PrimaryEmailAddr"] = {"Address": f"accounts{n}@example.org"}
-        if rng.random() < 0.05:
-            row["Active"], row["DisplayName"] = False, name + " (deleted)"
-        out.append(row)
-    return out
-
-
 class State:
     def __init__(self, generate: int = 0):
         self.lock, self.generate = threading.Lock(), generate
         self.reset()
 
     def reset(self) -> None:
-        self.realm = REALM
+        self.realm, self.company_name = REALM, "Sandbox Company_GB_1"
         self.customers = sample_customers() + generated_customers(self.generate)
         self.requests: list[dict] = []
         self.failures: list[dict] = []
@@ -232,6 +178,15 @@ def create_emulator(generate: int = 0) -> Flask:
                           "4000", "ValidationFault")
         return _json({"QueryResponse": result, "time": datetime.now(timezone.utc).isoformat()})
 
+    @app.get("/v3/company/<realm>/companyinfo/<ident>")
+    def company_info(realm, ident):
+        refused = gate(realm)
+        if refused:
+            return refused
+        return _json({"CompanyInfo": {"Id": "1", "CompanyName": state.company_name,
+                                      "Country": "GB"},
+                      "time": datetime.now(timezone.utc).isoformat()})
+
     @app.get("/v3/company/<realm>/customer/<ident>")
     def customer(realm, ident):
         refused = gate(realm)
@@ -273,8 +228,8 @@ def register_control(app: Flask, state: State, oauth: OAuthServer) -> None:
                     by_id[incoming["Id"]].update({**incoming, **meta})
                 else:
                     n = len(state.customers) + 10_000
-                    state.customers.append({**_customer(n, incoming.get("DisplayName", "New")),
-                                            **incoming, **meta})
+                    base = make_customer(n, incoming.get("DisplayName", "New"))
+                    state.customers.append({**base, **incoming, **meta})
         return _json({"ok": True})
 
     @app.post("/_control/generate")

@@ -32,7 +32,7 @@ import uuid
 from flask import Flask, Response, request
 
 from tests.emulators.oauth import OAuthServer, oauth_blueprint
-from tests.emulators.xero_data import (BASE_MS, TENANTS, _contact, generated_contacts,
+from tests.emulators.xero_data import (BASE_MS, TENANTS, make_contact, generated_contacts,
                                        sample_contacts)
 
 
@@ -233,8 +233,8 @@ def register_control(app: Flask, state: State, oauth: OAuthServer) -> None:
                 if incoming.get("ContactID") in by_id:
                     by_id[incoming["ContactID"]].update({**incoming, **stamp})
                 else:
-                    rows.append({**_contact(len(rows) + 10**6, incoming.get("Name", "New")),
-                                 **incoming, **stamp})
+                    base = make_contact(len(rows) + 10**6, incoming.get("Name", "New"))
+                    rows.append({**base, **incoming, **stamp})
         return _json({"ok": True})
 
     @app.post("/_control/generate")

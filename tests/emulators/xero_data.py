@@ -8,7 +8,7 @@ TENANTS = [{"tenantId": "a3a1c9d4-0000-4000-8000-000000000001", "tenantName": "D
 BASE_MS = 1_700_000_000_000
 
 
-def _contact(n: int, name: str, **fields) -> dict:
+def make_contact(n: int, name: str, **fields) -> dict:
     contact = {"ContactID": str(uuid.UUID(int=n)), "ContactStatus": "ACTIVE", "Name": name,
                "IsCustomer": True, "IsSupplier": False, "Addresses": [], "Phones": [],
                "ContactPersons": [], "HasAttachments": False,
@@ -20,31 +20,35 @@ def _contact(n: int, name: str, **fields) -> dict:
 def sample_contacts() -> list[dict]:
     """A small, varied organisation: the cases an import has to get right."""
     return [
-        _contact(1, "Acme Widgets Ltd", EmailAddress="accounts@acme.example", FirstName="Jane",
-                 LastName="Smith", CompanyNumber="01234567", TaxNumber="GB123456789",
-                 Addresses=[{"AddressType": "POBOX", "AddressLine1": "1 High Street",
-                             "AddressLine2": "Unit 4", "City": "Leeds", "Region": "West Yorkshire",
-                             "PostalCode": "LS1 1AA", "Country": "UK"},
-                            {"AddressType": "STREET", "AddressLine1": "Works Road",
-                             "City": "Leeds", "PostalCode": "LS2 2BB"}],
-                 Phones=[{"PhoneType": "DEFAULT", "PhoneNumber": "496000",
-                          "PhoneAreaCode": "0113", "PhoneCountryCode": ""},
-                         {"PhoneType": "MOBILE", "PhoneNumber": "07700 900123"}],
-                 ContactPersons=[{"FirstName": "Raj", "LastName": "Patel",
-                                  "EmailAddress": "raj@acme.example", "IncludeInEmails": True}]),
-        _contact(2, "Zoë Łukasiewicz-Ñúñez", FirstName="Zoë", LastName="Łukasiewicz-Ñúñez",
-                 EmailAddress="", Addresses=[{"AddressType": "POBOX"}],
-                 Phones=[{"PhoneType": "MOBILE", "PhoneNumber": "07700 900456"}]),
-        _contact(3, "Brontë Bakery", EmailAddress="", Addresses=[
+        make_contact(1, "Acme Widgets Ltd", EmailAddress="accounts@acme.example",
+                     FirstName="Jane", LastName="Smith", CompanyNumber="01234567",
+                     TaxNumber="GB123456789",
+                     Addresses=[{"AddressType": "POBOX", "AddressLine1": "1 High Street",
+                                 "AddressLine2": "Unit 4", "City": "Leeds",
+                                 "Region": "West Yorkshire", "PostalCode": "LS1 1AA",
+                                 "Country": "UK"},
+                                {"AddressType": "STREET", "AddressLine1": "Works Road",
+                                 "City": "Leeds", "PostalCode": "LS2 2BB"}],
+                     Phones=[{"PhoneType": "DEFAULT", "PhoneNumber": "496000",
+                              "PhoneAreaCode": "0113", "PhoneCountryCode": ""},
+                             {"PhoneType": "MOBILE", "PhoneNumber": "07700 900123"}],
+                     ContactPersons=[{"FirstName": "Raj", "LastName": "Patel",
+                                      "EmailAddress": "raj@acme.example",
+                                      "IncludeInEmails": True}]),
+        make_contact(2, "Zoë Łukasiewicz-Ñúñez", FirstName="Zoë", LastName="Łukasiewicz-Ñúñez",
+                     EmailAddress="", Addresses=[{"AddressType": "POBOX"}],
+                     Phones=[{"PhoneType": "MOBILE", "PhoneNumber": "07700 900456"}]),
+        make_contact(3, "Brontë Bakery", EmailAddress="", Addresses=[
             {"AddressType": "STREET", "AddressLine1": "3 Mill Lane", "City": "Haworth",
              "PostalCode": "BD22 8DR", "Country": ""}]),
-        _contact(4, "Old Client Ltd", ContactStatus="ARCHIVED", EmailAddress="old@client.example",
-                 UpdatedDateUTC=f"/Date({BASE_MS + 4 * 60_000})/"),
-        _contact(5, "Prospect Partners LLP", IsCustomer=False,
-                 EmailAddress="hello@prospect.example"),
-        _contact(6, "Supplier Co", IsCustomer=False, IsSupplier=True),
-        _contact(7, "Tom Jones", FirstName="Tom", LastName="Jones",
-                 EmailAddress="tom@jones.example"),
+        make_contact(4, "Old Client Ltd", ContactStatus="ARCHIVED",
+                     EmailAddress="old@client.example",
+                     UpdatedDateUTC=f"/Date({BASE_MS + 4 * 60_000})/"),
+        make_contact(5, "Prospect Partners LLP", IsCustomer=False,
+                     EmailAddress="hello@prospect.example"),
+        make_contact(6, "Supplier Co", IsCustomer=False, IsSupplier=True),
+        make_contact(7, "Tom Jones", FirstName="Tom", LastName="Jones",
+                     EmailAddress="tom@jones.example"),
     ]
 
 
@@ -61,10 +65,11 @@ def generated_contacts(count: int, start: int = 1000, seed: int = 7) -> list[dic
         n = start + i
         if rng.random() < 0.125:
             first, last = rng.choice(firsts), rng.choice(lasts)
-            contact = _contact(n, f"{first} {last} {n}", FirstName=first, LastName=f"{last} {n}")
+            contact = make_contact(n, f"{first} {last} {n}", FirstName=first,
+                                   LastName=f"{last} {n}")
         else:
-            contact = _contact(n, f"{rng.choice(words)} {rng.choice(words)} {rng.choice(trades)} "
-                                  f"{n} Ltd", CompanyNumber=f"{rng.randrange(10**7, 10**8)}")
+            name = f"{rng.choice(words)} {rng.choice(words)} {rng.choice(trades)} {n} Ltd"
+            contact = make_contact(n, name, CompanyNumber=f"{rng.randrange(10**7, 10**8)}")
         if rng.random() < 0.8:
             contact["EmailAddress"] = f"office{n}@example.co.uk"
         contact["Addresses"] = [{"AddressType": "POBOX", "AddressLine1": f"{n} Station Road",
