@@ -179,3 +179,53 @@ def test_fixed_number_of_queries_whatever_the_page_size(app, size):
         event.remove(db.engine, "before_cursor_execute", listener)
     assert len(result.rows) == size and all(r.primary_contact and r.manager for r in result.rows)
     assert len(statements) == 2
+
+
+def bulk(count, name="Bulk", **fields):
+    """count clients inserted in one statement, named in an order unlike their ids."""
+    stamp = utcnow()
+    db.session.execute(Client.__table__.insert(), [
+        {"kind": "business", "status": "customer", "display_name": f"{name} {(i * 7919) % count:04}",
+         "created_at": stamp - timedelta(minutes=i), "updated_at": stamp, "version": 1, **fields}
+        for i in range(count)])
+    db.session.commit()
+
+
+@pytest.mark.parametrize("sort", ["name", "created", "deadline"])
+def test_many_matches_walk_the_sort_order_and_agree_with_few(app, sort):
+    """Past the count cap the sort index is walked; the rows must be those a full sort gives."""
+    bulk(COUNT_CAP + 100)
+    walked = search_clients(ClientQuery(q="bulk", sort=sort, page=3))  # counted to 1,075 only
+    sorted_all = search_clients(ClientQuery(q="bulk", sort=sort, per_page=100))  # 1,100: exact
+    assert not walked.exact and sorted_all.exact
+    assert [r.id for r in walked.rows] == [r.id for r in sorted_all.rows[50:75]]
+    if sort == "name":
+        assert [r.display_name for r in walked.rows][:2] == ["Bulk 0050", "Bulk 0051"]
+
+
+def test_deadline_sort_pages_across_dated_and_undated_clients(app):
+    bulk(30, name="Plain")
+    dated = [add(f"Dated {i}") for i in range(30)]
+    for i, client in enumerate(dated):
+        profile(client, accounts=TODAY + timedelta(days=(i * 11) % 30),
+                cs=None if i % 3 else TODAY + timedelta(days=400))
+    profile(add("Profile Without Dates"))
+    db.session.commit()
+    seen = []
+    for page in (1, 2, 3):
+        seen += search_clients(ClientQuery(sort="deadline", page=page), today=TODAY).rows
+    deadlines = [r.next_deadline for r in seen if r.next_deadline]
+    assert len(seen) == 61 and len({r.id for r in seen}) == 61
+    assert deadlines == sorted(deadlines) and len(deadlines) == 30
+    assert all(r.next_deadline for r in seen[:30]) and not any(r.next_deadline for r in seen[30:])
+    undated = [r.display_name for r in seen[30:]]
+    assert undated == sorted(undated, key=str.lower) and "Profile Without Dates" in undated
+
+
+def test_no_manager_filter_with_many_clients(app):
+    ann = add_user("ann@example.com", "staff", "Ann")
+    bulk(300, manager_id=ann.id)
+    bulk(3, name="Orphan")
+    result = search_clients(ClientQuery(manager="none"))
+    assert [r.display_name for r in result.rows] == ["Orphan 0000", "Orphan 0001", "Orphan 0002"]
+    assert search_clients(ClientQuery(manager="none", sort="created")).total == 3

@@ -19,6 +19,7 @@ TABLE = "client_search"
 # Names autogenerate must leave alone: the FTS5 table, its shadow tables, our indexes
 OWNED_PREFIXES = (TABLE, "ix_client_search", "ix_client_name_nocase", "ix_client_name_lower",
                   "ix_client_list_")
+FTS_PREFIXES = "1 2 3 4 5 6"
 # Indexes for the list's filters and sorts (migration 0004), per engine: name order is
 # NOCASE on SQLite and lower() on PostgreSQL, as the sort index above
 _LIST_INDEXES = {
@@ -70,14 +71,22 @@ _CLIENT_COLUMNS = ("display_name, legal_name, trading_name, first_name, last_nam
 
 def sqlite_ddl() -> Iterator[str]:
     """Create statements for SQLite: FTS5 table (unicode61 folds case and accents) and triggers."""
-    # prefix='1 2 3': the short prefixes typed first in live search get their own index
+    # prefix: the prefixes typed in live search get their own index; up to 6 characters
+    # because numbers ("07700 9") share long prefixes with thousands of other numbers
     yield (f"CREATE VIRTUAL TABLE IF NOT EXISTS {TABLE} USING fts5(doc, "
-           "tokenize = 'unicode61 remove_diacritics 2', prefix = '1 2 3')")
+           f"tokenize = 'unicode61 remove_diacritics 2', prefix = '{FTS_PREFIXES}')")
     yield "CREATE INDEX IF NOT EXISTS ix_client_name_nocase ON client (display_name COLLATE NOCASE, id)"
     yield from _sqlite_create_triggers()
     # also repairs the index after a bulk load that was killed before it could finish
     yield f"INSERT INTO {TABLE}(rowid, doc) SELECT c.id, {_sqlite_doc()} FROM client c " \
           f"WHERE c.id NOT IN (SELECT rowid FROM {TABLE})"
+
+
+def rebuild_sqlite_table(connection) -> None:
+    """Make the FTS5 table afresh with today's options (migration 0004) and refill it."""
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql(f"DROP TABLE IF EXISTS {TABLE}")
+        create(connection)
 
 
 def _sqlite_triggers() -> dict[str, tuple[str, str]]:

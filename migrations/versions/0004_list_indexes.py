@@ -1,4 +1,4 @@
-"""client list indexes; search triggers that a bulk load can pause
+"""client list indexes; longer FTS5 prefixes; search triggers that a bulk load can pause
 
 Revision ID: 0004
 Revises: 0003
@@ -19,10 +19,12 @@ depends_on = None
 def upgrade():
     bind = op.get_bind()
     search_index.create_list_indexes(bind)
-    # PostgreSQL: trigger functions that skip their work while search_index.bulk_load() runs
+    # SQLite: FTS5 options are fixed at creation, so the table is made again and refilled
+    search_index.rebuild_sqlite_table(bind)
+    # PostgreSQL: trigger functions that skip their work while search_bulk.bulk_load() runs
     search_index.install_functions(bind)
 
 
 def downgrade():
-    # the trigger functions stay: the pause check is inert when nothing sets the flag
+    # the trigger functions and the FTS5 prefixes stay: both are inert for older code
     search_index.drop_list_indexes(op.get_bind())
