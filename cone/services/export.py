@@ -8,8 +8,8 @@ from sqlalchemy import case, func, select
 
 from cone.services.models import Client, Tag, client_tags, db
 from cone.services.search import ClientQuery, clean
-from cone.services.search_sql import (ActiveLink, Manager, PrimaryContact, Profile, _conditions,
-                                      _joined, _order, _overdue, next_deadline)
+from cone.services.search_sql import (ActiveLink, Manager, PrimaryContact, Profile, conditions,
+                                      joined, sort_order, overdue, next_deadline)
 
 
 def _tag_names():
@@ -40,13 +40,13 @@ def export_rows(params: ClientQuery, *, today: date | None = None) -> Iterator[l
     """Every client matching params (no paging), header first, streamed in batches."""
     params, today = clean(params), today or date.today()
     dialect = db.engine.dialect.name
-    extra = [("Next Companies House deadline", next_deadline()), ("Overdue", case((_overdue(today), "yes"), else_="")),
+    extra = [("Next Companies House deadline", next_deadline()), ("Overdue", case((overdue(today), "yes"), else_="")),
              ("Tags", _tag_names()), ("Created", Client.created_at), ("Updated", Client.updated_at),
              ("Archived", Client.archived_at), ("Cone id", Client.id)]
     columns = EXPORT_COLUMNS + extra
     yield [label for label, _ in columns]
-    stmt = (_joined(select(*(col for _, col in columns)), people=True)
-            .where(*_conditions(params, dialect, today)).order_by(*_order(params, dialect)))
+    stmt = (joined(select(*(col for _, col in columns)), people=True)
+            .where(*conditions(params, dialect, today)).order_by(*sort_order(params, dialect)))
     # yield_per streams through a server-side cursor on PostgreSQL: memory stays flat
     for row in db.session.execute(stmt.execution_options(yield_per=1000)):
         yield [_cell(v) for v in row]

@@ -14,8 +14,8 @@ from sqlalchemy import Date, cast, func, literal, null, select, union_all
 
 from cone.services.models import Client, Tag, User, db
 # fold, words, naive_match and next_deadline are public here too (bench, tests, export)
-from cone.services.search_sql import (ActiveLink, Manager, PrimaryContact, _filters, _joined,  # noqa: F401
-                                      _matching, _name_key, _order, _overdue, fold, naive_match,
+from cone.services.search_sql import (ActiveLink, Manager, PrimaryContact, filters, joined,  # noqa: F401
+                                      matching, name_key, sort_order, overdue, fold, naive_match,
                                       next_deadline, words)
 
 SORTS = {"name": "Name", "created": "Newest first", "updated": "Recently updated",
@@ -90,7 +90,7 @@ def _row_columns(today: date) -> list:
             func.coalesce(Client.company_number, Client.ct_utr, Client.sa_utr, "").label("reference"),
             PrimaryContact.title, PrimaryContact.first_name, PrimaryContact.last_name,
             Manager.name.label("manager"), ActiveLink.provider, Client.archived_at,
-            deadline.label("deadline"), _overdue(today).label("overdue")]
+            deadline.label("deadline"), overdue(today).label("overdue")]
 
 
 def _result_row(r) -> ResultRow:
@@ -117,12 +117,13 @@ def search_clients(params: ClientQuery, *, today: date | None = None, matcher=No
     params, today = clean(params), today or date.today()
     dialect = db.engine.dialect.name
     q = "" if matcher else params.q
-    conds = _filters(params, dialect, today)
+    conds = filters(params, dialect, today)
     if matcher is not None and (naive := matcher(params.q, dialect)) is not None:
         conds.append(naive)
     profile = bool(params.ch_status or params.due)
     cap = params.page * params.per_page + COUNT_CAP
-    counted = _matching(_joined(select(Client.id), profile=profile), q, dialect, walk=False)
+    counted = matching(joined(select(Client.id), profile=profile), q, dialect, many=False,
+                        count=True)
     counted = counted.where(*conds).limit(cap + 1)
     found = db.session.scalar(select(func.count()).select_from(counted.subquery()))
     total, exact = min(found, cap), found <= cap
@@ -132,17 +133,17 @@ def search_clients(params: ClientQuery, *, today: date | None = None, matcher=No
     offset = (page - 1) * params.per_page
 
     def base(*columns, profile=profile):
-        stmt = _joined(select(*columns), profile=profile)
-        return _matching(stmt, q, dialect, walk=not exact).where(*conds)
+        stmt = joined(select(*columns), profile=profile)
+        return matching(stmt, q, dialect, many=not exact).where(*conds)
 
     # Pick the page's ids on the narrow query, then join the display columns to those rows only
     if params.sort == "deadline":
         ids = _deadline_page(base, params, dialect, offset).subquery()
     else:
-        ids = (base(Client.id).order_by(*_order(params, dialect))
+        ids = (base(Client.id).order_by(*sort_order(params, dialect))
                .limit(params.per_page).offset(offset).subquery())
-    stmt = (_joined(select(*_row_columns(today)), people=True).join(ids, ids.c.id == Client.id)
-            .order_by(*_order(params, dialect)))
+    stmt = (joined(select(*_row_columns(today)), people=True).join(ids, ids.c.id == Client.id)
+            .order_by(*sort_order(params, dialect)))
     rows = [_result_row(r) for r in db.session.execute(stmt)]
     return ResultPage(rows=rows, page=page, per_page=params.per_page, total=total, exact=exact)
 
@@ -154,7 +155,7 @@ def _deadline_page(base, params: ClientQuery, dialect: str, offset: int):
     the rest follow in name order, walking the name index. Each part stops at the page's
     end, and the page is cut from the two.
     """
-    deadline, name, needed = next_deadline(), _name_key(dialect), offset + params.per_page
+    deadline, name, needed = next_deadline(), name_key(dialect), offset + params.per_page
     dated = (base(Client.id, literal(0).label("part"), deadline.label("due"), name.label("name"),
                   profile="inner")
              .where(deadline.is_not(None))

@@ -70,20 +70,27 @@ def _match_ids(q: str, dialect: str):
     return select(key).where(match.bindparams(**{name: query}))
 
 
-def _matching(stmt, q: str, dialect: str, *, walk: bool):
-    """Restrict stmt to the clients matching q, the index driving or probed.
+def matching(stmt, q: str, dialect: str, *, many: bool, count: bool = False):
+    """Restrict stmt to the clients matching q, with the index driving or probed.
 
-    Few matches: the index drives the join and the matches are sorted. Many: the sort
+    Counting, or few matches: the index drives and the matches are sorted. Many: the sort
     order's own index is walked and each row looked up among the matches, so the walk
     stops after one page instead of sorting every match (unary + hides client.id from
-    SQLite's planner, which would otherwise start from the matches).
+    SQLite's planner, which would otherwise start from the matches; PostgreSQL probes its
+    index row by row). PostgreSQL gets few matches as an array: joined to them, it would
+    walk the name index hoping for a quick page.
     """
     if (query := _index_query(q, dialect)) is None:
         return stmt
-    if walk:
-        key = literal_column("+client.id") if dialect == "sqlite" else Client.id
-        return stmt.where(key.in_(_match_ids(q, dialect)))
+    if many and dialect == "sqlite":
+        return stmt.where(literal_column("+client.id").in_(_match_ids(q, dialect)))
+    if many:  # OFFSET 0 keeps EXISTS a probe per row: as a (hashed) join it fetches every match
+        return stmt.where(text("EXISTS (SELECT 1 FROM client_search s WHERE s.client_id = client.id"
+                               " AND s.doc @@ to_tsquery('simple', :tsq) OFFSET 0)").bindparams(tsq=query))
     key, match, name = _index(dialect)
+    if dialect == "postgresql" and not count:
+        return stmt.where(text("client.id = ANY(ARRAY(SELECT client_id FROM client_search WHERE "
+                               "client_search.doc @@ to_tsquery('simple', :tsq)))").bindparams(tsq=query))
     return stmt.join(key.table, key == Client.id).where(match.bindparams(**{name: query}))
 
 
@@ -93,7 +100,7 @@ def next_deadline():
     return case((acc.is_(None), cs), (cs.is_(None), acc), (acc <= cs, acc), else_=cs)
 
 
-def _overdue(today: date):
+def overdue(today: date):
     deadline = next_deadline()
     return or_(Profile.accounts_overdue, Profile.confirmation_statement_overdue, deadline < today)
 
@@ -115,9 +122,9 @@ def naive_match(q: str, dialect: str):
     return and_(*conds) if conds else None
 
 
-def _conditions(params: ClientQuery, dialect: str, today: date, matcher=None) -> list:
+def conditions(params: ClientQuery, dialect: str, today: date, matcher=None) -> list:
     """WHERE clauses for the text search (indexed, or matcher's) and the filters."""
-    conds = _filters(params, dialect, today)
+    conds = filters(params, dialect, today)
     if matcher is not None:
         naive = matcher(params.q, dialect)
         conds += [naive] if naive is not None else []
@@ -126,7 +133,7 @@ def _conditions(params: ClientQuery, dialect: str, today: date, matcher=None) ->
     return conds
 
 
-def _filters(params: ClientQuery, dialect: str, today: date) -> list:
+def filters(params: ClientQuery, dialect: str, today: date) -> list:
     """WHERE clauses for the filters; any value outside the known choices matches nothing."""
     conds = []
     if not params.archived and dialect == "sqlite":
@@ -162,22 +169,22 @@ def _filters(params: ClientQuery, dialect: str, today: date) -> list:
     elif params.due == "cs_30d":
         conds.append(Profile.confirmation_statement_next_due.between(today, soon))
     elif params.due == "overdue":
-        conds.append(_overdue(today))
+        conds.append(overdue(today))
     elif params.due:
         conds.append(false())
     return conds
 
 
-def _name_key(dialect: str):
+def name_key(dialect: str):
     """Case-insensitive name order, matching the sort index search_index creates."""
     if dialect == "postgresql":
         return func.lower(Client.display_name)
     return Client.display_name.collate("NOCASE")
 
 
-def _order(params: ClientQuery, dialect: str) -> list:
+def sort_order(params: ClientQuery, dialect: str) -> list:
     """ORDER BY for the sort; the id breaks ties so pages never overlap or skip."""
-    name = _name_key(dialect)
+    name = name_key(dialect)
     if params.sort == "created":
         return [Client.created_at.desc(), Client.id.desc()]
     if params.sort == "updated":
@@ -188,7 +195,7 @@ def _order(params: ClientQuery, dialect: str) -> list:
     return [name, Client.id]
 
 
-def _joined(stmt, *, profile: bool | str = True, people: bool = False):
+def joined(stmt, *, profile: bool | str = True, people: bool = False):
     """Outer joins to the one-per-client rows the table shows (profile="inner": only linked)."""
     stmt = stmt.select_from(Client)
     if profile == "inner" and db.engine.dialect.name == "sqlite":
