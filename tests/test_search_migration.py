@@ -14,16 +14,18 @@ def test_upgrade_to_0004_keeps_existing_clients_searchable(migrating_app):
     flask_db(migrating_app, "upgrade", "0003")
     with migrating_app.app_context():
         db.session.execute(text(
-            "INSERT INTO client (id, kind, status, display_name, phone, created_at, updated_at, version) "
-            "VALUES (1, 'business', 'customer', 'Older Widgets Ltd', '07700 900123', "
-            "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 1)"))
+            "INSERT INTO client (id, kind, status, display_name, phone, created_at, updated_at,"
+            " version) VALUES (1, 'business', 'customer', 'Older Widgets Ltd', '07700 900123',"
+            " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 1)"))
         db.session.commit()
         db.engine.dispose()
     flask_db(migrating_app, "upgrade")
     with migrating_app.app_context():
-        assert "ix_client_list_unmanaged" in {i["name"] for i in inspect(db.engine).get_indexes("client")}
+        indexes = {i["name"] for i in inspect(db.engine).get_indexes("client")}
+        assert "ix_client_list_unmanaged" in indexes
         assert search_bulk.mismatches(db.session) == []
         for q in ("older widg", "07700 9", "07700900123"):
-            assert [r.display_name for r in search_clients(ClientQuery(q=q)).rows] == ["Older Widgets Ltd"]
+            rows = search_clients(ClientQuery(q=q)).rows
+            assert [r.display_name for r in rows] == ["Older Widgets Ltd"]
         db.session.remove()
         db.engine.dispose()

@@ -9,7 +9,7 @@ from sqlalchemy import case, func, select
 from cone.services.models import Client, Tag, client_tags, db
 from cone.services.search import ClientQuery, clean
 from cone.services.search_sql import (ActiveLink, Manager, PrimaryContact, Profile, conditions,
-                                      joined, sort_order, overdue, next_deadline)
+                                      joined, next_deadline, overdue, sort_order)
 
 
 def _tag_names():

@@ -13,10 +13,10 @@ from datetime import date
 from sqlalchemy import Date, cast, func, literal, null, select, union_all
 
 from cone.services.models import Client, Tag, User, db
-# fold, words, naive_match and next_deadline are public here too (bench, tests, export)
-from cone.services.search_sql import (ActiveLink, Manager, PrimaryContact, filters, joined,  # noqa: F401
-                                      matching, name_key, sort_order, overdue, fold, naive_match,
-                                      next_deadline, words)
+# fold, words and naive_match are public here too (bench/list_search.py, tests)
+from cone.services.search_sql import (ActiveLink, Manager, PrimaryContact, filters, fold,  # noqa: F401
+                                      joined, matching, naive_match, name_key, next_deadline,
+                                      overdue, sort_order, words)
 
 SORTS = {"name": "Name", "created": "Newest first", "updated": "Recently updated",
          "deadline": "Next deadline"}

@@ -85,12 +85,14 @@ def matching(stmt, q: str, dialect: str, *, many: bool, count: bool = False):
     if many and dialect == "sqlite":
         return stmt.where(literal_column("+client.id").in_(_match_ids(q, dialect)))
     if many:  # OFFSET 0 keeps EXISTS a probe per row: as a (hashed) join it fetches every match
-        return stmt.where(text("EXISTS (SELECT 1 FROM client_search s WHERE s.client_id = client.id"
-                               " AND s.doc @@ to_tsquery('simple', :tsq) OFFSET 0)").bindparams(tsq=query))
+        probe = ("EXISTS (SELECT 1 FROM client_search s WHERE s.client_id = client.id"
+                 " AND s.doc @@ to_tsquery('simple', :tsq) OFFSET 0)")
+        return stmt.where(text(probe).bindparams(tsq=query))
     key, match, name = _index(dialect)
     if dialect == "postgresql" and not count:
-        return stmt.where(text("client.id = ANY(ARRAY(SELECT client_id FROM client_search WHERE "
-                               "client_search.doc @@ to_tsquery('simple', :tsq)))").bindparams(tsq=query))
+        among = ("client.id = ANY(ARRAY(SELECT client_id FROM client_search"
+                 " WHERE client_search.doc @@ to_tsquery('simple', :tsq)))")
+        return stmt.where(text(among).bindparams(tsq=query))
     return stmt.join(key.table, key == Client.id).where(match.bindparams(**{name: query}))
 
 
