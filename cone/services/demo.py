@@ -36,7 +36,7 @@ def seed(count: int, *, seed: int | None = None,
         raise DemoError(f"At most {MAX_CLIENTS:,} demo clients can be added at once.")
     maker = _Maker(random.Random(seed), Faker("en_GB"), seed)
     done = 0
-    # the search index is built once at the end, not row by row (3-20 times faster)
+    # the search index is built once at the end, not row by row: several times faster
     with search_bulk.bulk_load(db.session):
         while done < count:
             size = min(BATCH, count - done)
@@ -88,7 +88,8 @@ def _copy(table, rows: list[dict]) -> None:
     """COPY rows into a PostgreSQL table: psycopg's executemany sends one INSERT per row."""
     if not rows:
         return
-    columns = [c for c in table.columns if any(c.key in r for r in rows[:50])]
+    keys = set().union(*rows)  # a business without SIC codes leaves the key out: SQL NULL
+    columns = [c for c in table.columns if c.key in keys]
     as_json = {c.key for c in columns if isinstance(c.type, JSON)}
     names = ", ".join(f'"{c.name}"' for c in columns)
     cursor = db.session.connection().connection.driver_connection.cursor()
