@@ -2,11 +2,14 @@
 import threading
 
 import pytest
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from tests.conftest import PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"
+# Assertions wait as long as actions do: a busy 2-core CI machine is slower than a laptop
+expect.set_options(timeout=10_000)
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
