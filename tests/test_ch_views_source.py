@@ -99,7 +99,7 @@ def test_unlink_of_a_manual_client_says_so(staff_client, staff):
     client = manual_client(staff)
     r = staff_client.post(f"/clients/{client.id}/unlink")
     assert r.status_code == 303
-    assert "not linked to Companies House" in staff_client.get(r.headers["Location"]).text
+    assert "not linked to any source" in staff_client.get(r.headers["Location"]).text
 
 
 def test_link_manual_client_search_preview_confirm(staff_client, ch_app, staff):

@@ -12,6 +12,7 @@ from cone.integrations.common import ch_provider, failure_headers, failure_statu
 from cone.integrations.forms import CompanySearchForm
 from cone.services import clients, connections, imports, workspace
 from cone.services import companies_house as ch_service
+from cone.services.client_fields import FIELD_LABELS
 from cone.services.providers.base import ProviderAuthError, ProviderError
 
 SYNC = {"sync-status": "sync_status"}
@@ -96,13 +97,15 @@ def unlink(client_id: int):
     """Switch to manual: a confirmation page, then the POST that removes the mapping."""
     client = _client_or_404(client_id)
     link = client.active_link
-    if link is None or link.provider != ch_service.PROVIDER:
-        flash("This client is not linked to Companies House: its fields are kept by hand.",
-              "warning")
+    if link is None:
+        flash("This client is not linked to any source: its fields are kept by hand.", "warning")
         return _back(client)
+    source = _source_label(link)
     if request.method == "GET":
-        return render("clients/unlink.html", client=client, link=link)
-    ch_service.unlink(client, user=_user())
+        owned = [FIELD_LABELS.get(f, f) for f in sorted(clients.owned_fields(client))]
+        return render("clients/unlink.html", client=client, link=link, source=source,
+                      owned=owned)
+    clients.unlink_source(client, user=_user(), source=source)
     flash(f"Switched {client.display_name} to manual: its fields keep their values and can "
           "now be edited.", "success")
     return _back(client)

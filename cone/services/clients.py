@@ -59,6 +59,30 @@ def owned_fields(client: Client) -> frozenset[str]:
     return OWNED_FIELDS.get(link.provider, frozenset()) if link else frozenset()
 
 
+class NotLinked(ValueError):
+    """The client has no active source: it is already kept by hand."""
+
+
+def unlink_source(client: Client, *, user: User, source: str) -> None:
+    """Switch to manual: the active link ends; the owned fields keep their values, now editable.
+
+    The link row stays (inactive) so the history of where the client came from is kept, and
+    a re-import from the same record finds it instead of creating a duplicate.
+    """
+    link = client.active_link
+    if link is None:
+        raise NotLinked("This client is not linked to any source: its fields are kept by hand.")
+    try:
+        link.active = False
+        audit.record("unlinked", f"Switched to manual: unlinked from {source} record "
+                     f"{link.external_id}", user=user, client_id=client.id,
+                     changes=[{"field": "source", "before": source, "after": "Manual"}])
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+
+
 def get_client(client_id: int) -> Client | None:
     """The client with this id, or None."""
     return db.session.get(Client, client_id)

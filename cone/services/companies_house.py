@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
-from cone.services import audit
+from cone.services import audit, clients
 from cone.services.ch_records import (PROFILE_LABELS, fetched_values, payload,
                                       profile_snapshot, store_profile)
 from cone.services.client_contacts import ContactsInput, attach_contacts, prepare_contacts
@@ -283,17 +283,8 @@ def unlink(client: Client, *, user: User) -> None:
     The stored Companies House details stay as they were at the last sync (with its time),
     so the firm keeps that history; a later link replaces them.
     """
-    link = _ch_link(client)
-    try:
-        link.active = False
-        audit.record("unlinked", f"Switched to manual: unlinked from Companies House company "
-                     f"{link.external_id}", user=user, client_id=client.id,
-                     changes=[{"field": "source", "before": "Companies House",
-                               "after": "Manual"}])
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    _ch_link(client)
+    clients.unlink_source(client, user=user, source="Companies House")
 
 
 from cone.services.ch_bulk import (NumberResult, import_numbers, run_resync_all,  # noqa: E402
