@@ -70,6 +70,8 @@ def test_walk_every_tab_add_a_note_and_link_a_contact(server_url, page, admin):
     # a contact linked through the picker, inline
     tabs.get_by_role("link", name="Contacts").click()
     combo = page.get_by_role("combobox", name="Find a contact")
+    # The panel arrived by htmx: type once htmx and combobox.js have wired it up
+    expect(page.locator("[data-combobox][data-combobox-ready]")).to_have_count(1)
     combo.press_sequentially("bob")
     expect(page.get_by_role("listbox").get_by_role("option")).to_have_count(1)
     combo.press("ArrowDown")
