@@ -18,6 +18,7 @@ from cone.services.providers.accounting import (ContactPerson, ExternalCustomer,
                                                 clean, register)
 from cone.services.providers.base import (ProviderAuthError, ProviderBadResponse, ProviderError,
                                           ProviderNotFound, ProviderUnavailable, RateLimited)
+from cone.services.providers.retrying import RetryingGet
 
 PAGE_SIZE = 100        # FreeAgent's largest page
 MAX_PAGES = 5000       # a guard against a server whose Link header never ends
@@ -52,7 +53,7 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class FreeAgent:
+class FreeAgent(RetryingGet):
     """Read-only FreeAgent contacts over an injected httpx.Client (base URL .../v2)."""
 
     key = "freeagent"
@@ -116,44 +117,11 @@ class FreeAgent:
             params = {**params, **dict(parse_qsl(urlsplit(following).query))}
         raise ProviderBadResponse("FreeAgent kept offering more pages than Cone can read.")
 
-    def _get(self, path: str, params: dict | None = None) -> httpx.Response:
-        """One GET: one token refresh on 401, bounded retries on 429, 5xx and timeouts."""
-        refreshed, attempt = False, 0
-        while True:
-            headers = {"Authorization": f"Bearer {self.tokens.access_token()}",
-                       "Accept": "application/json", "User-Agent": "Cone client register"}
-            try:
-                response = self.http.get(path, params=params, headers=headers)
-            except httpx.TimeoutException:
-                error: ProviderError = ProviderUnavailable(
-                    "FreeAgent did not answer in time: try again shortly.")
-            except httpx.HTTPError:
-                error = ProviderUnavailable("Cone could not connect to FreeAgent: "
-                                            "try again shortly.")
-            else:
-                if response.status_code == 401 and not refreshed:
-                    refreshed = True
-                    self.tokens.refresh()
-                    continue
-                error = _error(response)
-                if error is None:
-                    return response
-            wait = self._wait(error, attempt)
-            if wait is None:
-                raise error
-            attempt += 1
-            self.sleep(wait)
+    def _headers(self) -> dict[str, str]:
+        return {"Accept": "application/json", "User-Agent": "Cone client register"}
 
-    def _wait(self, error: ProviderError, attempt: int) -> float | None:
-        """Seconds to wait before retrying, or None to give up with the error."""
-        if attempt >= self.retries:
-            return None
-        if isinstance(error, RateLimited):
-            wait = error.retry_after if error.retry_after is not None else 10 * 2 ** attempt
-            return wait if wait <= self.max_wait else None
-        if isinstance(error, ProviderUnavailable):
-            return self.backoff * 2 ** attempt
-        return None
+    def _response_error(self, response: httpx.Response) -> ProviderError | None:
+        return _error(response)
 
     def _customer(self, item: Any, *, is_customer: bool) -> ExternalCustomer:
         """Our neutral record from one FreeAgent contact (problems noted, never raised)."""

@@ -21,6 +21,7 @@ from cone.services.providers.accounting import (ContactPerson, ExternalCustomer,
                                                 clean, register)
 from cone.services.providers.base import (ProviderAuthError, ProviderBadResponse, ProviderError,
                                           ProviderNotFound, ProviderUnavailable, RateLimited)
+from cone.services.providers.retrying import RetryingGet
 from cone.services.providers.freeagent import iso, parse_time
 
 PAGE_SIZE = 200        # Sage's largest page
@@ -83,7 +84,7 @@ def businesses(api_url: str, access_token: str, *, timeout: float = 10) -> list[
         return list_businesses(http, access_token)
 
 
-class Sage:
+class Sage(RetryingGet):
     """Read-only Sage contacts over an injected httpx.Client (base URL .../v3.1)."""
 
     key = "sage"
@@ -148,46 +149,14 @@ class Sage:
             params = nxt
         raise ProviderBadResponse("Sage kept offering more pages than Cone can read.")
 
-    def _get(self, path: str, params: dict | None = None) -> httpx.Response:
-        """One GET: one token refresh on 401, bounded retries on 429, 5xx and timeouts."""
-        refreshed, attempt = False, 0
-        while True:
-            headers = {"Authorization": f"Bearer {self.tokens.access_token()}",
-                       "Accept": "application/json"}
-            if self.tenant_id:
-                headers["X-Business"] = self.tenant_id
-            try:
-                response = self.http.get(path, params=params, headers=headers)
-            except httpx.TimeoutException:
-                error: ProviderError = ProviderUnavailable(
-                    "Sage did not answer in time: try again shortly.")
-            except httpx.HTTPError:
-                error = ProviderUnavailable("Cone could not connect to Sage: try again shortly.")
-            else:
-                if response.status_code == 401 and not refreshed:
-                    refreshed = True
-                    self.tokens.refresh()
-                    continue
-                error = _error(response)
-                if error is None:
-                    return response
-            wait = self._wait(error, attempt)
-            if wait is None:
-                raise error
-            attempt += 1
-            self.sleep(wait)
+    def _headers(self) -> dict[str, str]:
+        headers = {"Accept": "application/json"}
+        if self.tenant_id:
+            headers["X-Business"] = self.tenant_id
+        return headers
 
-    def _wait(self, error: ProviderError, attempt: int) -> float | None:
-        """Seconds to wait before retrying, or None to give up with the error."""
-        if attempt >= self.retries:
-            return None
-        if isinstance(error, RateLimited):
-            # Sage documents no Retry-After for v3.1: without one, wait out a 60 s window
-            wait = error.retry_after if error.retry_after is not None else 10 * 2 ** attempt
-            return wait if wait <= self.max_wait else None
-        if isinstance(error, ProviderUnavailable):
-            return self.backoff * 2 ** attempt
-        return None
+    def _response_error(self, response: httpx.Response) -> ProviderError | None:
+        return _error(response)
 
     def _customer(self, item: Any, *, filtered: bool) -> ExternalCustomer:
         return to_customer(item, tenant_id=self.tenant_id, filtered=filtered)
