@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 from cone import web
 from cone.config import from_env
 from cone.extensions import csrf, db, htmx, login_manager, migrate
-from cone.services import search_index
+from cone.services.search import index as search_index
 from cone.services.models import render_alembic_item
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -2,9 +2,14 @@
 import sys
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
-from cone.services import users
+from cone import wiring
+from cone.services import companies_house as ch
+from cone.services import demo, imports, users
+from cone.services.imports.from_platform import choose_connection, import_connected
+from cone.services.providers.base import ProviderError
 
 cone_cli = AppGroup("cone", help="Cone administration commands.")
 
@@ -47,7 +52,6 @@ def ensure_admin():
 @click.option("--seed", type=int, default=None, help="Random seed for a repeatable data set.")
 def seed_demo(count, seed):
     """Add COUNT realistic UK demo clients with contacts."""
-    from cone.services import demo
     try:
         made = demo.seed(count, seed=seed, progress=lambda n: click.echo(f"  {n} clients…"))
     except demo.DemoError as e:
@@ -59,13 +63,8 @@ def seed_demo(count, seed):
 @click.argument("numbers", nargs=-1, required=True)
 def ch_import(numbers):
     """Create clients mapped to Companies House from company NUMBERs (one line per number)."""
-    from flask import current_app
-
-    from cone.services import companies_house as ch
-    from cone.services import providers
-    from cone.services.providers.base import ProviderError
     try:
-        provider = providers.companies_house(current_app, paced=True)
+        provider = wiring.companies_house(current_app, paced=True)
         results = ch.import_numbers(list(numbers), provider, user=None)
     except ProviderError as e:
         fail(e.message)
@@ -82,14 +81,8 @@ def ch_import(numbers):
 @cone_cli.command("ch-resync-all")
 def ch_resync_all():
     """Resync every client mapped to Companies House now, within the rate limit (for cron)."""
-    from flask import current_app
-
-    from cone.services import ch_bulk
-    from cone.services.models import ImportRun, db
-    run = ImportRun(provider="companies_house", status="queued", errors=[])
-    db.session.add(run)
-    db.session.commit()
-    run = ch_bulk.run_resync_all(run.id, current_app)
+    run = ch.start_resync_all(user=None)
+    run = ch.run_resync_all(run.id, lambda: wiring.companies_house(current_app, paced=True))
     click.echo(f"Resynced {run.processed} of {run.total} mapped clients: {run.updated} changed, "
                f"{run.skipped} unchanged, {run.failed} failed.")
     for error in run.errors or []:
@@ -109,11 +102,6 @@ def ch_resync_all():
               help="Fetch every customer, not only those changed since the last clean run.")
 def import_customers(provider, dry_run, tenant, include_inactive, full):
     """Import customers from a connected PROVIDER with the default decisions (for cron)."""
-    from flask import current_app
-
-    from cone.services import imports
-    from cone.services.imports_connected import choose_connection, import_connected
-    from cone.services.providers.base import ProviderError
     try:
         connection = choose_connection(provider, tenant)
         rows, run = import_connected(connection, current_app.config, dry_run=dry_run,

@@ -119,8 +119,8 @@ import threading  # noqa: E402
 import httpx  # noqa: E402
 from werkzeug.serving import WSGIRequestHandler, make_server  # noqa: E402
 
-from cone.services import jobs  # noqa: E402
-from cone.services.providers import close_http_clients  # noqa: E402
+from cone import jobs  # noqa: E402
+from cone.wiring import close_http_clients  # noqa: E402
 from tests.emulators.companies_house import create_emulator  # noqa: E402
 
 jobs.huey.immediate = True  # tasks run inside the caller, on its app and database

@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from cone.clients import bp
 from cone.htmx import render, wants_region
+from cone.services import sources
 from cone.services import audit, clients
 from cone.services import contacts as contact_service
 from cone.services.models import ENTITY_TYPES
@@ -27,7 +28,7 @@ def _section(client, *, status: int = 200, headers: dict | None = None, **extra)
     if wants_region(SECTION) is None:
         # the whole page needs what the workspace view gives it
         context.update(events=audit.client_events(client.id), labels=clients.FIELD_LABELS,
-                       entity_types=ENTITY_TYPES, owned=clients.owned_fields(client))
+                       entity_types=ENTITY_TYPES, owned=sources.owned_fields(client))
     return render("clients/show.html", fragments=SECTION, status=status, headers=headers,
                   **context)
 

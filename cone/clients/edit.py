@@ -7,13 +7,14 @@ from cone.clients.contact_forms import NEW_FORMS
 from cone.clients.forms import ADDRESSES, EDIT_FORMS, ListField
 from cone.htmx import render
 from cone.integrations.common import ch_provider, failure_headers, failure_status
+from cone.services import sources
 from cone.services import clients, users
 from cone.services import companies_house as ch_service
 from cone.services import contacts as contact_service
 from cone.services.providers.base import ProviderError
 
 FORM_REGION = {"client-form": "client_form"}
-CH_OWNED = clients.OWNED_FIELDS["companies_house"]
+CH_OWNED = sources.OWNED_FIELDS["companies_house"]
 
 
 def _user():
@@ -156,7 +157,7 @@ def _edit_data(form, owned, client) -> dict:
 def edit(client_id: int):
     """Edit a client's details; a save based on an old version shows the differences."""
     client = clients.get_client(client_id) or abort(404)
-    owned = clients.owned_fields(client)
+    owned = sources.owned_fields(client)
     form = EDIT_FORMS[client.kind](obj=client, registered=client.registered_address,
                                    trading=client.trading_address, home=client.home_address)
     form.set_people(users.active_users(), client.manager, client.partner)

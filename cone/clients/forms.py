@@ -9,7 +9,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import HiddenInput
 
 from cone.services import validation
-from cone.services.client_fields import UK_NAMES
+from cone.services.clients.fields import UK_NAMES
 from cone.services.models import ADDRESS_PARTS, ENTITY_TYPES, STATUSES, Address, Client
 
 ADDRESSES = {"registered": "registered_address", "trading": "trading_address",

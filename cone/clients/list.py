@@ -11,7 +11,7 @@ from wtforms.validators import Length, Optional
 from cone.clients import bp
 from cone.htmx import render, wants_region
 from cone.services import search
-from cone.services.export import export_rows
+from cone.services.search.export import export_rows
 from cone.services.models import KINDS, STATUSES
 
 # Companies House company_status values (reference/companies-house-enumerations)

@@ -10,9 +10,10 @@ from cone.clients import bp
 from cone.htmx import render, wants_region
 from cone.integrations.common import ch_provider, failure_headers, failure_status
 from cone.integrations.forms import CompanySearchForm
+from cone.services import sources
 from cone.services import clients, connections, imports, workspace
 from cone.services import companies_house as ch_service
-from cone.services.client_fields import FIELD_LABELS
+from cone.services.clients import FIELD_LABELS
 from cone.services.providers.base import ProviderAuthError, ProviderError
 
 SYNC = {"sync-status": "sync_status"}
@@ -102,7 +103,7 @@ def unlink(client_id: int):
         return _back(client)
     source = _source_label(link)
     if request.method == "GET":
-        owned = [FIELD_LABELS.get(f, f) for f in sorted(clients.owned_fields(client))]
+        owned = [FIELD_LABELS.get(f, f) for f in sorted(sources.owned_fields(client))]
         return render("clients/unlink.html", client=client, link=link, source=source,
                       owned=owned)
     clients.unlink_source(client, user=_user(), source=source)

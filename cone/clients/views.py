@@ -8,8 +8,9 @@ from flask_login import current_user
 
 from cone.clients import bp
 from cone.htmx import render
+from cone.services import sources
 from cone.services import clients, notes, related, workspace
-from cone.services.client_fields import FIELD_LABELS
+from cone.services.clients import FIELD_LABELS
 from cone.services.models import ENTITY_TYPES
 
 try:
@@ -119,7 +120,7 @@ def client_or_404(client_id: int):
 def page_context(client, tab: str, **extra) -> dict:
     """What show.html needs around a tab: the header, the tab list, the labels."""
     return {"client": client, "tab": tab, "link": client.active_link, "labels": LABELS,
-            "entity_types": ENTITY_TYPES, "owned": clients.owned_fields(client), **extra}
+            "entity_types": ENTITY_TYPES, "owned": sources.owned_fields(client), **extra}
 
 
 @bp.get("/<int:client_id>")

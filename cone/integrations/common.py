@@ -5,7 +5,7 @@ from datetime import date
 from flask import Flask, current_app
 
 from cone.htmx import is_htmx
-from cone.services import providers
+from cone import wiring
 from cone.services.providers.companies_house import (
     InvalidCompanyNumber, describe_company_status, describe_company_type,
     describe_nature_of_control, describe_officer_role, sic_description)
@@ -14,7 +14,7 @@ from cone.services.providers.base import ProviderError, ProviderNotFound, RateLi
 
 def ch_provider():
     """The Companies House adapter; raises ProviderAuthError when no key is set."""
-    return providers.companies_house(current_app)
+    return wiring.companies_house(current_app)
 
 
 def failure_status(error: ProviderError) -> int:

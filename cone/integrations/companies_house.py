@@ -3,6 +3,7 @@ and the Settings page that holds the API key."""
 from flask import current_app, flash, redirect, request, url_for
 from flask_login import current_user
 
+from cone import jobs
 from cone.auth.views import admin_required
 from cone.clients import edit as client_edit  # a module: the two packages import each other
 from cone.htmx import render, wants_region
@@ -12,7 +13,7 @@ from cone.integrations.common import (ch_provider, failure_headers, failure_stat
 from cone.integrations.forms import ApiKeyForm, BulkAddForm, CompanySearchForm
 from cone.integrations.views import index_context
 from cone.services import companies_house as ch_service
-from cone.services import companies_house_views as runs
+from cone.services.imports import runs
 from cone.services import settings
 from cone.services.models import ADDRESS_PARTS
 from cone.services.providers.base import ProviderError
@@ -105,6 +106,7 @@ def ch_resync_all():
         flash(str(e), "error")
         return redirect(url_for("integrations.index"), 303)
     run = ch_service.start_resync_all(user=_user())
+    jobs.resync_all_task(run.id)
     flash("Resyncing every client mapped to Companies House.", "success")
     return redirect(url_for("integrations.import_progress", run_id=run.id), 303)
 

@@ -7,13 +7,15 @@ Companies House runs (bulk add, resync all) are shown by the same page.
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user
 
+from cone import jobs
 from cone.auth.views import admin_required
 from cone.htmx import render, wants_region
 from cone.integrations import bp
 from cone.integrations.imports_forms import (PreviewFilterForm, RepreviewForm,
                                              StartPreviewForm, read_decisions)
-from cone.services import companies_house_views as ch_runs
-from cone.services import connections, csv_staging, imports
+from cone.services.imports import runs as ch_runs
+from cone.services import connections, imports
+from cone.services.imports import csv_staging
 from cone.services.providers.base import ProviderError
 
 PROGRESS = {"import-progress": "import_progress"}
@@ -181,6 +183,7 @@ def start(run_id: int):
         _, errors = _save_decisions(run)
         if not errors:
             imports.start_import(run, user=_user())
+            jobs.import_task(run.id)
     except imports.ImportRefused as e:
         return _refused(run, str(e))
     if errors:

@@ -7,12 +7,12 @@ from cone.auth.views import admin_required
 from cone.htmx import render
 from cone.integrations import bp
 from cone.integrations.imports_forms import CsvUploadForm, mapping_form
-from cone.services import companies_house_views as runs
-from cone.services import csv_import, csv_staging
+from cone.services.imports import runs
+from cone.services.imports import csv_file, csv_staging
 
-FIELDS = {name: label for name, (label, _) in csv_import.FIELDS.items()}
+FIELDS = {name: label for name, (label, _) in csv_file.FIELDS.items()}
 SAMPLE_ROWS = 3
-TOO_BIG = (f"The file is larger than {csv_import.MAX_BYTES // (1024 * 1024)} MB: split it into "
+TOO_BIG = (f"The file is larger than {csv_file.MAX_BYTES // (1024 * 1024)} MB: split it into "
            "smaller files.")
 
 
@@ -30,14 +30,14 @@ def csv_upload():
         upload = form.file.data
         try:
             # One byte over the limit is enough to know the file is too big
-            headers, rows = csv_import.read_csv(upload.read(csv_import.MAX_BYTES + 1))
-        except csv_import.CsvInvalid as e:
+            headers, rows = csv_file.read_csv(upload.read(csv_file.MAX_BYTES + 1))
+        except csv_file.CsvInvalid as e:
             form.file.errors.append(str(e))
         else:
             run = csv_staging.stage(upload.filename, headers, rows, user=_user())
             return redirect(url_for("integrations.csv_mapping", run_id=run.id), 303)
     return render("imports/csv.html", form=form, status=422 if form.is_submitted() else 200,
-                  max_mb=csv_import.MAX_BYTES // (1024 * 1024), max_rows=csv_import.MAX_ROWS)
+                  max_mb=csv_file.MAX_BYTES // (1024 * 1024), max_rows=csv_file.MAX_ROWS)
 
 
 @bp.app_errorhandler(RequestEntityTooLarge)
@@ -49,7 +49,7 @@ def too_large(error):
     form.file.errors = [TOO_BIG]
     # 422, not 413: htmx swaps it (base.html), so a boosted upload shows the message too
     return render("imports/csv.html", form=form, status=422,
-                  max_mb=csv_import.MAX_BYTES // (1024 * 1024), max_rows=csv_import.MAX_ROWS)
+                  max_mb=csv_file.MAX_BYTES // (1024 * 1024), max_rows=csv_file.MAX_ROWS)
 
 
 @bp.route("/integrations/csv/<int:run_id>/mapping", methods=["GET", "POST"])
@@ -62,7 +62,7 @@ def csv_mapping(run_id: int):
     except csv_staging.NotStaged as e:
         flash(str(e), "warning")
         return redirect(url_for("integrations.import_progress", run_id=run.id), 303)
-    form = mapping_form(FIELDS, headers, csv_import.guess_mapping(headers),
+    form = mapping_form(FIELDS, headers, csv_file.guess_mapping(headers),
                         formdata=request.form if request.method == "POST" else None)
     if form.validate_on_submit():
         csv_staging.preview(run, form.mapping(), user=_user())

@@ -5,8 +5,9 @@ from cone.htmx import render
 from cone.integrations import bp
 from cone.integrations.connections import connections_context
 from cone.integrations.forms import BulkAddForm
-from cone.services import companies_house_views as runs
-from cone.services import csv_staging, settings
+from cone.services.imports import runs
+from cone.services import settings
+from cone.services.imports import csv_staging
 
 PLATFORMS = {"xero": "Xero", "quickbooks": "QuickBooks Online", "freeagent": "FreeAgent",
              "sage": "Sage Business Cloud Accounting"}

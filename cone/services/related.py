@@ -16,7 +16,7 @@ from sqlalchemy.orm import joinedload
 
 from cone.services.models import (Client, ClientContact, CompaniesHouseProfile, Officer,
                                   SignificantControl, db)
-from cone.services.providers.ch_enumerations import describe_officer_role
+from cone.services.providers.codes import describe_officer_role
 
 TITLES = {"mr", "mrs", "ms", "miss", "mx", "dr", "sir", "dame", "lord", "lady", "prof",
           "professor", "rev", "revd", "the", "hon"}

@@ -8,6 +8,7 @@ from __future__ import annotations
 import calendar
 import re
 from datetime import date
+from typing import Any, Callable
 from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
@@ -31,6 +32,16 @@ _SPACES = re.compile(r"\s+")
 def _squash(v: str) -> str:
     """Upper-case with every space removed, the form most identifiers are compared in."""
     return _SPACES.sub("", v or "").upper()
+
+
+def or_none(check: Callable[[str], str], value: Any) -> str | None:
+    """The normalised identifier, or None when it is missing or malformed."""
+    if not value:
+        return None
+    try:
+        return check(str(value))
+    except Invalid:
+        return None
 
 
 def company_number(v: str) -> str:

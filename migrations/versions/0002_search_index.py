@@ -7,7 +7,7 @@ Create Date: 2026-11-26 09:00:00
 """
 from alembic import op
 
-from cone.services import search_index
+from cone.services.search import index as search_index
 
 # revision identifiers, used by Alembic.
 revision = '0002'

@@ -7,7 +7,7 @@ Create Date: 2026-11-25 18:30:00
 """
 from alembic import op
 
-from cone.services import search_index
+from cone.services.search import index as search_index
 
 # revision identifiers, used by Alembic.
 revision = '0004'
@@ -21,7 +21,7 @@ def upgrade():
     search_index.create_list_indexes(bind)
     # SQLite: FTS5 options are fixed at creation, so the table is made again and refilled
     search_index.rebuild_sqlite_table(bind)
-    # PostgreSQL: trigger functions that skip their work while search_bulk.bulk_load() runs
+    # PostgreSQL: trigger functions that skip their work while bulk_load.bulk_load() runs
     search_index.install_functions(bind)
 
 

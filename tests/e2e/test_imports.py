@@ -5,7 +5,7 @@ import re
 
 from playwright.sync_api import expect
 
-from cone.services import jobs
+from cone import jobs
 from cone.services.models import Client, db
 from tests.e2e.conftest import sign_in
 

@@ -16,7 +16,7 @@ import httpx
 
 from cone.services import validation
 from cone.services.models import Address
-from cone.services.providers.ch_enumerations import (  # noqa: F401  (re-exported)
+from cone.services.providers.codes import (  # noqa: F401  (re-exported)
     describe_company_status, describe_company_type, describe_nature_of_control,
     describe_officer_role, sic_description)
 from cone.services.providers.base import (ProviderAuthError, ProviderBadResponse, ProviderError,

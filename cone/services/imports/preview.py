@@ -1,0 +1,142 @@
+"""Import previews: classify each incoming customer against the register before anything is written.
+
+*linked* (the same platform record is already a client's source), *match* (an existing client
+shares its company number, VAT number or e-mail, or has a similar name), *new*, or *skipped*
+(archived or not a customer). The ImportRun keeps the plan and the decisions a person changed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+from cone.services.imports.apply import customer_from_json, customer_json
+from cone.services.imports.match import Indexes
+from cone.services.models import ImportRun, User, db
+from cone.services.providers.accounting import ExternalCustomer
+from cone.services.sources import source_name
+from cone.services.tx import transaction
+
+CLASSIFICATIONS = ("new", "linked", "match", "skipped")
+# What a person may decide for each kind of row
+CHOICES = {"new": ("create", "skip"), "linked": ("update", "skip"),
+           "match": ("link", "create", "skip"), "skipped": ("skip",)}
+
+
+class ImportRefused(ValueError):
+    """The run cannot do what was asked; str() is a sentence for the user."""
+
+
+@dataclass
+class PreviewRow:
+    index: int
+    customer: ExternalCustomer
+    classification: str        # "new" | "linked" | "match" | "skipped"
+    client_id: int | None
+    reason: str
+    score: int
+    decision: str              # "create" | "update" | "link" | "skip"
+    client_name: str | None = None
+    exact: bool = False        # a match on an identifier, safe to link without a person
+
+
+def _classify(index: int, customer: ExternalCustomer, indexes: Indexes,
+              include_inactive: bool) -> PreviewRow:
+    """One row of the preview: what the customer is to the register, and why."""
+    row = PreviewRow(index, customer, "new", None, "Not in the register yet", 0, "create")
+    linked = indexes.linked(customer)
+    if customer.problems:
+        row.classification, row.reason = "skipped", "; ".join(customer.problems)
+    elif not include_inactive and customer.archived:
+        row.classification = "skipped"
+        row.reason = f"Archived in {source_name(customer.provider)}"
+    elif not include_inactive and not customer.is_customer and linked is None:
+        row.classification = "skipped"
+        row.reason = f"Not marked as a customer in {source_name(customer.provider)}"
+    elif linked is not None:
+        row.classification, row.client_id, row.score = "linked", linked, 100
+        row.reason = f"Already linked to {source_name(customer.provider)}"
+    else:
+        match = indexes.match(customer)
+        if match is not None:
+            row.classification, row.client_id = "match", match.client_id
+            row.reason, row.score, row.exact = match.reason, match.score, match.exact
+    if row.client_id is not None:
+        row.client_name = indexes.client_name(row.client_id)
+    return row
+
+
+def default_decisions(rows: Iterable[PreviewRow]) -> dict[int, str]:
+    """Create new, update linked, link exact matches; fuzzy matches wait for a person."""
+    decisions = {}
+    for row in rows:
+        if row.classification == "new":
+            decisions[row.index] = "create"
+        elif row.classification == "linked":
+            decisions[row.index] = "update"
+        elif row.classification == "match" and row.exact:
+            decisions[row.index] = "link"
+        else:
+            decisions[row.index] = "skip"
+    return decisions
+
+
+def build_preview(customers: Iterable[ExternalCustomer], *,
+                  include_inactive: bool = False) -> list[PreviewRow]:
+    """Classify every customer against the register, with the default decision for each."""
+    customers = list(customers)
+    indexes = Indexes.load({(c.provider, c.tenant_id) for c in customers})
+    rows = [_classify(i, c, indexes, include_inactive) for i, c in enumerate(customers)]
+    for index, decision in default_decisions(rows).items():
+        rows[index].decision = decision
+    return rows
+
+
+def row_json(row: PreviewRow) -> dict:
+    """A preview row as stored in ImportRun.plan."""
+    return {"index": row.index, "classification": row.classification,
+            "client_id": row.client_id, "client_name": row.client_name, "reason": row.reason,
+            "score": row.score, "exact": row.exact, "decision": row.decision,
+            "customer": customer_json(row.customer)}
+
+
+def row_from_json(r: dict) -> PreviewRow:
+    """A stored plan row as a PreviewRow."""
+    return PreviewRow(r["index"], customer_from_json(r["customer"]), r["classification"],
+                      r["client_id"], r["reason"], r["score"], r["decision"],
+                      r.get("client_name"), r.get("exact", False))
+
+
+def plan_rows(run: ImportRun) -> list[PreviewRow]:
+    """The run's plan as PreviewRows (the stored customers included)."""
+    return [row_from_json(r) for r in run.plan or []]
+
+
+def create_preview_run(provider: str, rows: list[PreviewRow], *, user: User | None,
+                       connection_id: int | None = None) -> ImportRun:
+    """Store the preview as an ImportRun in status "preview"; nothing else is written."""
+    run = ImportRun(provider=provider, connection_id=connection_id, status="preview",
+                    total=len(rows), plan=[row_json(r) for r in rows], errors=[],
+                    started_by_id=user.id if user else None)
+    with transaction():
+        db.session.add(run)
+    return run
+
+
+def set_decisions(run: ImportRun, decisions: dict[int, str], *, user: User | None) -> ImportRun:
+    """Change the decision of some rows; refused once the run has started or if not allowed."""
+    if run.status != "preview":
+        raise ImportRefused("This import has already started: its decisions cannot change.")
+    plan = [dict(r) for r in run.plan or []]
+    by_index = {r["index"]: r for r in plan}
+    for index, decision in decisions.items():
+        row = by_index.get(int(index))
+        if row is None:
+            raise ImportRefused(f"Row {index} is not part of this import.")
+        if decision not in CHOICES[row["classification"]]:
+            raise ImportRefused(f"“{decision}” is not a choice for {row['customer']['name']}.")
+        if decision == "link" and row["client_id"] is None:
+            raise ImportRefused(f"{row['customer']['name']} has no matching client to link to.")
+        row["decision"] = decision
+    run.plan = plan  # a new list, so the JSON column is written
+    db.session.commit()
+    return run

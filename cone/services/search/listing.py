@@ -1,0 +1,178 @@
+"""The client list query: text search, filters, sort and paging on each engine's index.
+
+Text search goes through the search index of search_index.py (FTS5 on SQLite, tsvector on
+PostgreSQL): every word is a prefix, case and accents are ignored, and a query's words are
+also tried run together so "SC 123456" finds SC123456. One query fetches the page's rows
+with everything the table shows (contact, manager, source, deadline): no per-row queries.
+"""
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+
+from sqlalchemy import Date, cast, func, literal, null, select, union_all
+
+from cone.services.sources import SOURCE_NAMES
+from cone.services.models import Client, Tag, User, db
+# fold, words and naive_match are public here too (bench/list_search.py, tests)
+from cone.services.search.sql import (ActiveLink, Manager, PrimaryContact, filters, fold,  # noqa: F401
+                                      joined, matching, naive_match, name_key, next_deadline,
+                                      overdue, sort_order, words)
+
+SORTS = {"name": "Name", "created": "Newest first", "updated": "Recently updated",
+         "deadline": "Next deadline"}
+SOURCES = SOURCE_NAMES
+DUE = {"accounts_30d": "Accounts due in 30 days", "cs_30d": "Confirmation statement due in 30 days",
+       "overdue": "Anything overdue"}
+PER_PAGE = (25, 50, 100)
+# Counting stops this far past the current page: "1,000+ clients" costs the same at any size
+COUNT_CAP = 1000
+
+
+@dataclasses.dataclass(frozen=True)
+class ClientQuery:
+    """What the list shows: every field is one GET parameter of /clients."""
+    q: str = ""
+    kind: str = ""
+    status: str = ""
+    source: str = ""
+    manager: str = ""  # a user id, or "none" for clients without a manager
+    tag: str = ""
+    ch_status: str = ""
+    due: str = ""
+    archived: bool = False
+    sort: str = "name"
+    page: int = 1
+    per_page: int = 25
+
+
+@dataclasses.dataclass(frozen=True)
+class ResultRow:
+    """One line of the client table."""
+    id: int
+    display_name: str
+    kind: str
+    status: str
+    reference: str
+    primary_contact: str
+    manager: str
+    source: str
+    archived: bool
+    next_deadline: date | None
+    overdue: bool
+
+
+@dataclasses.dataclass
+class ResultPage:
+    """A page of rows with what the pager and the count need."""
+    rows: list[ResultRow]
+    page: int
+    per_page: int
+    total: int    # rows counted, at most the cap
+    exact: bool   # False when more rows exist than were counted
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages or not self.exact
+
+
+def _row_columns(today: date) -> list:
+    deadline = next_deadline()
+    return [Client.id, Client.display_name, Client.kind, Client.status,
+            func.coalesce(Client.company_number, Client.ct_utr, Client.sa_utr, "").label("reference"),
+            PrimaryContact.title, PrimaryContact.first_name, PrimaryContact.last_name,
+            Manager.name.label("manager"), ActiveLink.provider, Client.archived_at,
+            deadline.label("deadline"), overdue(today).label("overdue")]
+
+
+def _result_row(r) -> ResultRow:
+    contact = " ".join(p for p in (r.title, r.first_name, r.last_name) if p)
+    return ResultRow(id=r.id, display_name=r.display_name, kind=r.kind, status=r.status,
+                     reference=r.reference, primary_contact=contact, manager=r.manager or "",
+                     source=r.provider or "manual", archived=r.archived_at is not None,
+                     next_deadline=r.deadline, overdue=bool(r.overdue))
+
+
+def clean(params: ClientQuery) -> ClientQuery:
+    """Bring sort, page and page size into range."""
+    return dataclasses.replace(
+        params, sort=params.sort if params.sort in SORTS else "name",
+        per_page=params.per_page if params.per_page in PER_PAGE else PER_PAGE[0],
+        page=max(1, min(params.page, 100_000)))
+
+
+def search_clients(params: ClientQuery, *, today: date | None = None, matcher=None) -> ResultPage:
+    """One page of the client list: a capped count, then the rows (two queries in all).
+
+    matcher replaces the index lookup (bench/list_search.py passes naive_match).
+    """
+    params, today = clean(params), today or date.today()
+    dialect = db.engine.dialect.name
+    q = "" if matcher else params.q
+    conds = filters(params, dialect, today)
+    if matcher is not None and (naive := matcher(params.q, dialect)) is not None:
+        conds.append(naive)
+    profile = bool(params.ch_status or params.due)
+    cap = params.page * params.per_page + COUNT_CAP
+    counted = matching(joined(select(Client.id), profile=profile), q, dialect, many=False,
+                        count=True)
+    counted = counted.where(*conds).limit(cap + 1)
+    found = db.session.scalar(select(func.count()).select_from(counted.subquery()))
+    total, exact = min(found, cap), found <= cap
+    page = params.page
+    if exact and total and (page - 1) * params.per_page >= total:
+        page = -(-total // params.per_page)  # past the end: show the last page instead
+    offset = (page - 1) * params.per_page
+
+    def base(*columns, profile=profile):
+        stmt = joined(select(*columns), profile=profile)
+        return matching(stmt, q, dialect, many=not exact).where(*conds)
+
+    # Pick the page's ids on the narrow query, then join the display columns to those rows only
+    if params.sort == "deadline":
+        ids = _deadline_page(base, params, dialect, offset).subquery()
+    else:
+        ids = (base(Client.id).order_by(*sort_order(params, dialect))
+               .limit(params.per_page).offset(offset).subquery())
+    stmt = (joined(select(*_row_columns(today)), people=True).join(ids, ids.c.id == Client.id)
+            .order_by(*sort_order(params, dialect)))
+    rows = [_result_row(r) for r in db.session.execute(stmt)]
+    return ResultPage(rows=rows, page=page, per_page=params.per_page, total=total, exact=exact)
+
+
+def _deadline_page(base, params: ClientQuery, dialect: str, offset: int):
+    """The page's ids in deadline order without sorting every client.
+
+    Clients with a deadline (those linked to Companies House: few) come first by date;
+    the rest follow in name order, walking the name index. Each part stops at the page's
+    end, and the page is cut from the two.
+    """
+    deadline, name, needed = next_deadline(), name_key(dialect), offset + params.per_page
+    dated = (base(Client.id, literal(0).label("part"), deadline.label("due"), name.label("name"),
+                  profile="inner")
+             .where(deadline.is_not(None))
+             .order_by(deadline, name, Client.id).limit(needed).subquery())
+    undated = (base(Client.id, literal(1).label("part"), cast(null(), Date).label("due"),
+                    name.label("name"), profile=True).where(deadline.is_(None))
+               .order_by(name, Client.id).limit(needed).subquery())
+    both = union_all(select(dated), select(undated)).subquery()
+    by_name = both.c.name.collate("NOCASE") if dialect == "sqlite" else both.c.name
+    return (select(both.c.id).order_by(both.c.part, both.c.due, by_name, both.c.id)
+            .limit(params.per_page).offset(offset))
+
+
+def filter_options() -> dict[str, list[tuple[str, str]]]:
+    """Choices for the manager and tag filters: every user (former ones marked) and every tag."""
+    users = db.session.execute(select(User.id, User.name, User.active)
+                               .order_by(func.lower(User.name), User.id))
+    tags = db.session.scalars(select(Tag.name).order_by(func.lower(Tag.name)))
+    return {"manager": [(str(u.id), u.name if u.active else f"{u.name} (former)") for u in users],
+            "tag": [(name, name) for name in tags]}
