@@ -6,7 +6,7 @@ from sqlalchemy import event
 
 from cone.services.models import (Client, ClientContact, CompaniesHouseProfile, Contact,
                                   ExternalLink, Tag, db, utcnow)
-from cone.services.search.listing import COUNT_CAP
+from cone.services.search.query import COUNT_CAP
 from cone.services.search import ClientQuery, search_clients
 from tests.conftest import add_user
 

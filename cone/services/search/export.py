@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import case, func, select
 
 from cone.services.models import Client, Tag, client_tags, db
-from cone.services.search.listing import ClientQuery, clean
+from cone.services.search.query import ClientQuery, clean
 from cone.services.search.sql import (ActiveLink, Manager, PrimaryContact, Profile, conditions,
                                       joined, next_deadline, overdue, sort_order)
 

@@ -12,39 +12,10 @@ from datetime import date
 
 from sqlalchemy import Date, cast, func, literal, null, select, union_all
 
-from cone.services.sources import SOURCE_NAMES
 from cone.services.models import Client, Tag, User, db
-# fold, words and naive_match are public here too (bench/list_search.py, tests)
-from cone.services.search.sql import (ActiveLink, Manager, PrimaryContact, filters, fold,  # noqa: F401
-                                      joined, matching, naive_match, name_key, next_deadline,
-                                      overdue, sort_order, words)
-
-SORTS = {"name": "Name", "created": "Newest first", "updated": "Recently updated",
-         "deadline": "Next deadline"}
-SOURCES = SOURCE_NAMES
-DUE = {"accounts_30d": "Accounts due in 30 days", "cs_30d": "Confirmation statement due in 30 days",
-       "overdue": "Anything overdue"}
-PER_PAGE = (25, 50, 100)
-# Counting stops this far past the current page: "1,000+ clients" costs the same at any size
-COUNT_CAP = 1000
-
-
-@dataclasses.dataclass(frozen=True)
-class ClientQuery:
-    """What the list shows: every field is one GET parameter of /clients."""
-    q: str = ""
-    kind: str = ""
-    status: str = ""
-    source: str = ""
-    manager: str = ""  # a user id, or "none" for clients without a manager
-    tag: str = ""
-    ch_status: str = ""
-    due: str = ""
-    archived: bool = False
-    sort: str = "name"
-    page: int = 1
-    per_page: int = 25
-
+from cone.services.search.query import COUNT_CAP, ClientQuery, clean
+from cone.services.search.sql import (ActiveLink, Manager, PrimaryContact, filters, joined,
+                                      matching, name_key, next_deadline, overdue, sort_order)
 
 @dataclasses.dataclass(frozen=True)
 class ResultRow:
@@ -99,14 +70,6 @@ def _result_row(r) -> ResultRow:
                      reference=r.reference, primary_contact=contact, manager=r.manager or "",
                      source=r.provider or "manual", archived=r.archived_at is not None,
                      next_deadline=r.deadline, overdue=bool(r.overdue))
-
-
-def clean(params: ClientQuery) -> ClientQuery:
-    """Bring sort, page and page size into range."""
-    return dataclasses.replace(
-        params, sort=params.sort if params.sort in SORTS else "name",
-        per_page=params.per_page if params.per_page in PER_PAGE else PER_PAGE[0],
-        page=max(1, min(params.page, 100_000)))
 
 
 def search_clients(params: ClientQuery, *, today: date | None = None, matcher=None) -> ResultPage:

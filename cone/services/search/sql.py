@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
 
 from sqlalchemy import (and_, case, column, exists, false, func, literal_column, or_, select,
                         table, text)
@@ -16,9 +15,8 @@ from sqlalchemy.orm import aliased
 from cone.services.models import (PROVIDERS, Client, ClientContact, CompaniesHouseProfile,
                                   Contact, ExternalLink, Tag, User, client_tags, db)
 from cone.services.search.index import SPELLED_OUT
+from cone.services.search.query import ClientQuery
 
-if TYPE_CHECKING:
-    from cone.services.search.listing import ClientQuery
 
 MAX_WORDS = 8
 

@@ -1,0 +1,1 @@
+"""Plain Python use-cases over the models: no Flask request objects (docs/DESIGN.md, "Layers")."""
