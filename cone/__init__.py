@@ -7,6 +7,11 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from cone import web
+from cone.auth import bp as auth_bp
+from cone.cli import cone_cli
+from cone.clients import bp as clients_bp
+from cone.contacts import bp as contacts_bp
+from cone.integrations import bp as integrations_bp
 from cone.config import from_env
 from cone.extensions import csrf, db, htmx, login_manager, migrate
 from cone.services.search import index as search_index
@@ -49,14 +54,9 @@ def create_app(config: dict | None = None, *, providers: dict | None = None) -> 
     app.extensions["cone.providers"] = providers or {}
     app.jinja_env.add_extension("jinja2.ext.do")
 
-    from cone.auth import bp as auth_bp
-    from cone.clients import bp as clients_bp
-    from cone.contacts import bp as contacts_bp
-    from cone.integrations import bp as integrations_bp
     for bp in (auth_bp, clients_bp, contacts_bp, integrations_bp):
         app.register_blueprint(bp)
 
     web.init_app(app)
-    from cone.cli import cone_cli
     app.cli.add_command(cone_cli)
     return app

@@ -21,6 +21,7 @@ from cone.services.connections.tokens import (DatabaseTokens, OAuthError, oauth_
 from cone.services.crypto import decrypt, encrypt
 from cone.services.models import Connection, ImportRun, User, db, utcnow
 from cone.services.providers.accounting import ADAPTERS, AccountingProvider, TokenSource
+from cone.services.providers import sage  # the adapter module owns Sage's business list
 from cone.services.providers.base import ProviderAuthError, ProviderError
 
 
@@ -175,7 +176,6 @@ def _quickbooks_company(config, access_token: str, realm: str) -> Tenant:
 
 
 def _sage_businesses(config, access_token: str) -> list[Tenant]:
-    from cone.services.providers import sage  # the adapter module owns Sage's business list
     return [Tenant(b.id, b.name) for b in sage.businesses(config.get("SAGE_API_URL"),
                                                           access_token)]
 
