@@ -11,8 +11,8 @@ from contextlib import contextmanager
 
 from sqlalchemy import event, text
 
-from cone.services.search.index import (PAUSED, TABLE, _pg_doc, _sqlite_create_triggers,
-                                        _sqlite_doc, _sqlite_drop_triggers, sqlite_ddl)
+from cone.services.search.index import (PAUSED, TABLE, pg_doc, sqlite_create_triggers,
+                                        sqlite_doc, sqlite_drop_triggers, sqlite_ddl)
 
 # From this many new clients on (and at least as many as were indexed), a load also
 # refreshes the planner's statistics and PostgreSQL builds its GIN index afresh
@@ -23,9 +23,9 @@ def _rebuild_after(start: int, dialect: str, big: bool) -> list[str]:
     """Set-based statements that (re)build the documents of every client with id > start."""
     if dialect == "sqlite":
         return [f"DELETE FROM {TABLE} WHERE rowid > {start}",
-                f"INSERT INTO {TABLE}(rowid, doc) SELECT c.id, {_sqlite_doc()} FROM client c "
+                f"INSERT INTO {TABLE}(rowid, doc) SELECT c.id, {sqlite_doc()} FROM client c "
                 f"WHERE c.id > {start}", *(["ANALYZE"] if big else [])]
-    fill = (f"INSERT INTO {TABLE} (client_id, doc) SELECT c.id, {_pg_doc()} FROM client c "
+    fill = (f"INSERT INTO {TABLE} (client_id, doc) SELECT c.id, {pg_doc()} FROM client c "
             f"WHERE c.id > {start} ON CONFLICT (client_id) DO UPDATE SET doc = excluded.doc")
     if not big:
         return [fill]
@@ -49,7 +49,7 @@ def bulk_load(session, *, big: int = BIG_LOAD):
     dialect = session.get_bind().dialect.name
     start = session.scalar(text("SELECT coalesce(max(id), 0) FROM client"))
     if dialect == "sqlite":
-        for sql in [*sqlite_ddl(), *_sqlite_drop_triggers()]:  # ddl first: repairs a killed load
+        for sql in [*sqlite_ddl(), *sqlite_drop_triggers()]:  # ddl first: repairs a killed load
             session.connection().exec_driver_sql(sql)
     session.commit()  # the body's transactions begin after the pause is in place
     target = session() if callable(session) else session
@@ -78,7 +78,7 @@ def bulk_load(session, *, big: int = BIG_LOAD):
         added = session.scalar(text(f"SELECT count(*) FROM client WHERE id > {start}"))
         # a load that more than doubles the index rebuilds it whole: searches wait meanwhile
         whole = added >= max(big, session.scalar(text(f"SELECT count(*) FROM {TABLE}")))
-        for sql in [*(_sqlite_create_triggers() if dialect == "sqlite" else ()),
+        for sql in [*(sqlite_create_triggers() if dialect == "sqlite" else ()),
                     *_rebuild_after(start, dialect, whole)]:
             session.connection().exec_driver_sql(sql)
         session.commit()
@@ -88,10 +88,10 @@ def mismatches(session) -> list[int]:
     """Ids of clients whose document is missing, stale or left over: [] when the index is exact."""
     if session.get_bind().dialect.name == "sqlite":
         sql = (f"SELECT c.id FROM client c LEFT JOIN {TABLE} s ON s.rowid = c.id "
-               f"WHERE s.doc IS NOT {_sqlite_doc()} "
+               f"WHERE s.doc IS NOT {sqlite_doc()} "
                f"UNION SELECT rowid FROM {TABLE} WHERE rowid NOT IN (SELECT id FROM client)")
     else:
         sql = (f"SELECT c.id FROM client c LEFT JOIN {TABLE} s ON s.client_id = c.id "
-               f"WHERE s.doc IS DISTINCT FROM {_pg_doc()} "
+               f"WHERE s.doc IS DISTINCT FROM {pg_doc()} "
                f"UNION SELECT client_id FROM {TABLE} WHERE client_id NOT IN (SELECT id FROM client)")
     return sorted(session.scalars(text(sql)))

@@ -43,7 +43,7 @@ SPELLED_OUT = {"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D",
                "œ": "oe", "Œ": "OE", "ß": "ss", "þ": "th", "Þ": "TH"}
 
 
-def _sqlite_doc() -> str:
+def sqlite_doc() -> str:
     """SQLite expression for the document of client row c (3.40 has no concat_ws)."""
     digits = "c.phone"
     for ch in " -()+":
@@ -61,7 +61,7 @@ def _sqlite_doc() -> str:
 def _sqlite_refresh(where: str) -> str:
     """Statements that rebuild the documents of the clients matching where (on c.id)."""
     return (f"DELETE FROM {TABLE} WHERE rowid IN (SELECT c.id FROM client c WHERE {where}); "
-            f"INSERT INTO {TABLE}(rowid, doc) SELECT c.id, {_sqlite_doc()} FROM client c WHERE {where};")
+            f"INSERT INTO {TABLE}(rowid, doc) SELECT c.id, {sqlite_doc()} FROM client c WHERE {where};")
 
 
 _CLIENT_COLUMNS = ("display_name, legal_name, trading_name, first_name, last_name, company_number, "
@@ -76,9 +76,9 @@ def sqlite_ddl() -> Iterator[str]:
     yield (f"CREATE VIRTUAL TABLE IF NOT EXISTS {TABLE} USING fts5(doc, "
            f"tokenize = 'unicode61 remove_diacritics 2', prefix = '{FTS_PREFIXES}')")
     yield "CREATE INDEX IF NOT EXISTS ix_client_name_nocase ON client (display_name COLLATE NOCASE, id)"
-    yield from _sqlite_create_triggers()
+    yield from sqlite_create_triggers()
     # also repairs the index after a bulk load that was killed before it could finish
-    yield f"INSERT INTO {TABLE}(rowid, doc) SELECT c.id, {_sqlite_doc()} FROM client c " \
+    yield f"INSERT INTO {TABLE}(rowid, doc) SELECT c.id, {sqlite_doc()} FROM client c " \
           f"WHERE c.id NOT IN (SELECT rowid FROM {TABLE})"
 
 
@@ -104,24 +104,24 @@ def _sqlite_triggers() -> dict[str, tuple[str, str]]:
     }
 
 
-def _sqlite_create_triggers() -> Iterator[str]:
+def sqlite_create_triggers() -> Iterator[str]:
     for name, (when, body) in _sqlite_triggers().items():
         yield f"CREATE TRIGGER IF NOT EXISTS {TABLE}_{name} {when} FOR EACH ROW BEGIN {body} END"
 
 
-def _sqlite_drop_triggers() -> Iterator[str]:
+def sqlite_drop_triggers() -> Iterator[str]:
     for name in _sqlite_triggers():
         yield f"DROP TRIGGER IF EXISTS {TABLE}_{name}"
 
 
 def sqlite_drop() -> Iterator[str]:
     """Drop statements for SQLite (dropping the FTS5 table drops its shadow tables)."""
-    yield from _sqlite_drop_triggers()
+    yield from sqlite_drop_triggers()
     yield "DROP INDEX IF EXISTS ix_client_name_nocase"
     yield f"DROP TABLE IF EXISTS {TABLE}"
 
 
-def _pg_doc() -> str:
+def pg_doc() -> str:
     """PostgreSQL expression for the tsvector of client row c: unaccented, punctuation as spaces."""
     parts = [p.format(digits="regexp_replace(c.phone, '[^0-9]', '', 'g')") for p in _CLIENT_PARTS]
     contacts = ("(SELECT string_agg(concat_ws(' ', " + ", ".join(_CONTACT_PARTS) + "), ' ') "
@@ -138,7 +138,7 @@ _SKIP = f"IF current_setting('{PAUSED}', true) = 'on' THEN RETURN NULL; END IF;"
 _PG_FUNCTIONS = f"""
 CREATE OR REPLACE FUNCTION cone_search_refresh(ids integer[]) RETURNS void LANGUAGE sql AS $$
   INSERT INTO {TABLE} (client_id, doc)
-  SELECT c.id, {_pg_doc()} FROM client c WHERE c.id = ANY(ids)
+  SELECT c.id, {pg_doc()} FROM client c WHERE c.id = ANY(ids)
   ON CONFLICT (client_id) DO UPDATE SET doc = excluded.doc
 $$;
 CREATE OR REPLACE FUNCTION cone_search_client_row() RETURNS trigger LANGUAGE plpgsql AS $$
