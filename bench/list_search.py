@@ -130,10 +130,11 @@ def report(name, total, seeded, rows, page, assets):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clients", type=int, default=100_000)
-    parser.add_argument("--runs", type=int, default=15)
-    parser.add_argument("--postgres-url", default="postgresql+psycopg://postgres@127.0.0.1/cone_bench")
-    parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--clients", type=int, default=100_000, help="demo clients to seed")
+    parser.add_argument("--runs", type=int, default=15, help="timed runs of each query")
+    parser.add_argument("--postgres-url", help="a database to create, fill and drop",
+                        default="postgresql+psycopg://postgres@127.0.0.1/cone_bench")
+    parser.add_argument("--skip-postgres", action="store_true", help="SQLite only")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         report(*bench(f"sqlite:///{Path(tmp) / 'bench.db'}", args.clients, args.runs))
