@@ -23,7 +23,7 @@ from sqlalchemy import create_engine, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from cone import create_app  # noqa: E402
-from cone.clients.list import state  # noqa: E402
+from cone.clients.listing import client_query, list_form, state  # noqa: E402
 from cone.services import demo, search  # noqa: E402
 from cone.services.models import Client, User, db  # noqa: E402
 
@@ -60,7 +60,6 @@ def timed(fn, runs, cpu=None):
 
 
 def params_of(app, query):
-    from cone.clients.list import client_query, list_form
     with app.test_request_context(f"/clients?{query}"):
         return search.clean(client_query(list_form()))
 

@@ -6,11 +6,12 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from cone import web
+from cone import filters, web
 from cone.auth import bp as auth_bp
 from cone.cli import cone_cli
 from cone.clients import bp as clients_bp
 from cone.contacts import bp as contacts_bp
+from cone.imports import bp as imports_bp
 from cone.integrations import bp as integrations_bp
 from cone.config import from_env
 from cone.extensions import csrf, db, htmx, login_manager, migrate
@@ -54,9 +55,10 @@ def create_app(config: dict | None = None, *, providers: dict | None = None) -> 
     app.extensions["cone.providers"] = providers or {}
     app.jinja_env.add_extension("jinja2.ext.do")
 
-    for bp in (auth_bp, clients_bp, contacts_bp, integrations_bp):
+    for bp in (auth_bp, clients_bp, contacts_bp, imports_bp, integrations_bp):
         app.register_blueprint(bp)
 
+    filters.init_app(app)
     web.init_app(app)
     app.cli.add_command(cone_cli)
     return app

@@ -7,14 +7,15 @@ from flask.cli import AppGroup
 
 from cone import wiring
 from cone.services import companies_house as ch
-from cone.services import demo, imports, users
-from cone.services.imports.from_platform import choose_connection, import_connected
+from cone.services import demo, imports, sources, users
+from cone.services.imports.from_platform import queue_import
 from cone.services.providers.base import ProviderError
 
 cone_cli = AppGroup("cone", help="Cone administration commands.")
 
 
 def fail(message: str) -> None:
+    """Print the error and exit with status 1, as cron expects of a failure."""
     click.echo(f"Error: {message}", err=True)
     sys.exit(1)
 
@@ -103,9 +104,11 @@ def ch_resync_all():
 def import_customers(provider, dry_run, tenant, include_inactive, full):
     """Import customers from a connected PROVIDER with the default decisions (for cron)."""
     try:
-        connection = choose_connection(provider, tenant)
-        rows, run = import_connected(connection, current_app.config, dry_run=dry_run,
-                                     include_inactive=include_inactive, full=full)
+        connection = sources.find_connection(provider, tenant)
+        rows, run = queue_import(connection, current_app.config, dry_run=dry_run,
+                                 include_inactive=include_inactive, full=full)
+    except sources.NotConnected as e:
+        fail(f"{e} Use --tenant with its id or name." if e.several else str(e))
     except (imports.ImportRefused, ProviderError) as e:
         fail(str(e))
     left = [r for r in rows if r.classification == "match" and r.decision == "skip"]
@@ -120,6 +123,7 @@ def import_customers(provider, dry_run, tenant, include_inactive, full):
                    f"skip {planned['skip']} ({len(left)} matches left for a person). "
                    "Nothing was written.")
         return
+    run = imports.run_import(run.id)  # here, not on the queue: cron waits for the outcome
     for error in run.errors or []:
         click.echo(f"  failed: {error['name']} ({error['external_id']}): {error['reason']}",
                    err=True)

@@ -1,13 +1,20 @@
-"""App-wide web concerns: login gate, security headers, errors, health check."""
-from flask import Flask, redirect, render_template, request, url_for
+"""App-wide web concerns: login gate, security headers, errors, health check, and what every
+blueprint asks of a request: the acting user, a same-site redirect, a provider failure's status."""
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app, redirect, render_template, request, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from cone import wiring
 from cone.extensions import db
 from cone.htmx import is_htmx
+from cone.services.models import User
+from cone.services.providers.base import ProviderError, ProviderNotFound, RateLimited
+from cone.services.providers.companies_house import InvalidCompanyNumber
 
 PUBLIC_ENDPOINTS = {"auth.login", "healthz", "static", "favicon"}
 
@@ -21,6 +28,45 @@ class SessionInterface(SecureCookieSessionInterface):
 
     def get_cookie_secure(self, app):
         return app.config["SESSION_COOKIE_SECURE"] or request.is_secure
+
+
+def acting_user() -> User:
+    """The signed-in user as a plain object, for the services (not the request-bound proxy)."""
+    return current_user._get_current_object()
+
+
+def same_site(target: str | None) -> str | None:
+    """target if it is a path on this site, else None: the one guard against open redirects."""
+    parts = urlsplit(target or "")
+    if not target or parts.scheme or parts.netloc or not target.startswith("/") \
+            or target.startswith("//") or "\\" in target or any(ord(c) < 32 for c in target):
+        return None
+    return target
+
+
+def ch_provider():
+    """The Companies House adapter; raises ProviderAuthError when no key is set."""
+    return wiring.companies_house(current_app)
+
+
+def failure_status(error: ProviderError) -> int:
+    """The status for a page that shows a provider failure.
+
+    htmx swaps only 2xx, 409 and 422 (base.html), so a region that explains the failure is
+    sent as 200; a plain request gets the honest status.
+    """
+    if is_htmx():
+        return 200
+    if isinstance(error, (ProviderNotFound, InvalidCompanyNumber)):
+        return 404
+    return 503 if isinstance(error, RateLimited) else 502
+
+
+def failure_headers(error: ProviderError) -> dict:
+    """Retry-After for a rate-limited plain request, so scripts know when to come back."""
+    if isinstance(error, RateLimited) and error.retry_after and not is_htmx():
+        return {"Retry-After": str(error.retry_after)}
+    return {}
 
 
 def require_login():
@@ -60,6 +106,7 @@ def healthz():
 
 
 def error_page(status: int, title: str, message: str):
+    """The error template with its status."""
     return render_template("errors/error.html", status=status, title=title,
                            message=message), status
 

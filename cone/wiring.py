@@ -13,6 +13,7 @@ from cone.services import settings
 from cone.services.models import db
 from cone.services.providers.base import ProviderAuthError
 from cone.services.providers.companies_house import CompaniesHouse
+from cone.services.providers.http import RetryPolicy
 from cone.services.providers.pacing import DatabasePacer
 
 NO_KEY = "No Companies House API key is set: an admin can add one on the Settings page."
@@ -55,9 +56,9 @@ def companies_house(app, *, paced: bool = False) -> CompaniesHouse:
         pacer = DatabasePacer(db.engine, "companies_house",
                               limit=int(app.config.get("COMPANIES_HOUSE_RATE_LIMIT", 600)),
                               window=int(app.config.get("COMPANIES_HOUSE_RATE_WINDOW", 300)))
-    return CompaniesHouse(_http(app, key), pacer=pacer,
-                          retries=int(app.config.get("COMPANIES_HOUSE_RETRIES", 3)),
-                          backoff=float(app.config.get("COMPANIES_HOUSE_BACKOFF", 0.5)))
+    policy = RetryPolicy(retries=int(app.config.get("COMPANIES_HOUSE_RETRIES", 3)),
+                         backoff=float(app.config.get("COMPANIES_HOUSE_BACKOFF", 0.5)))
+    return CompaniesHouse(_http(app, key), pacer=pacer, policy=policy)
 
 
 def close_http_clients(app) -> None:

@@ -1,11 +1,225 @@
-"""Helpers shared by test modules (fixtures live in conftest.py and tests/fixtures/)."""
+"""Helpers shared by test modules; fixtures live in tests/fixtures/ (loaded by conftest.py)."""
 from __future__ import annotations
 
-from cone import jobs
+import contextvars
+import os
+import threading
+
+from flask import has_app_context
+from flask.testing import FlaskCliRunner, FlaskClient
+from werkzeug.security import generate_password_hash
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from cone import create_app, jobs, wiring
 from cone.services import companies_house as ch
 from cone.services import imports
-from cone.services.models import ImportRun, db
+from cone.services.models import ImportRun, User, db
+from cone.services.providers.base import ProviderAuthError
 
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
+ON_POSTGRES = TEST_DATABASE_URL.startswith("postgresql")
+PASSWORD = "correct horse battery"
+# Cheap hashing keeps the suite fast; production uses werkzeug's default (scrypt)
+FAST_HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
+
+
+# The app and its clients
+
+def database_url(tmp_path) -> str:
+    """TEST_DATABASE_URL, else a new SQLite file in tmp_path."""
+    return TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'test.db'}"
+
+
+def _read_afresh() -> None:
+    """The test's own app context, if it has one, reads again what a request or command wrote."""
+    if has_app_context():
+        db.session.expire_all()
+
+
+class _BodyInContext:
+    """A response body whose chunks are made inside the request's context, as they are read."""
+
+    def __init__(self, context: contextvars.Context, body):
+        self.context, self.body, self.chunks = context, body, iter(body)
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return self.context.run(next, self.chunks)
+
+    def close(self) -> None:
+        if hasattr(self.body, "close"):
+            self.context.run(self.body.close)
+
+
+class RequestClient(FlaskClient):
+    """A test client whose every request starts from an empty context, as on a real server:
+    its own app context, `g`, database session and signed-in user, never the test's."""
+
+    def open(self, *args, **kwargs):
+        """Make the request in a context of its own (redirects followed there too)."""
+        context = contextvars.Context()
+        response = context.run(super().open, *args, **kwargs)
+        # a streamed body (stream_with_context) goes on running in the request's context
+        response.response = _BodyInContext(context, response.response)
+        _read_afresh()
+        return response
+
+
+class CommandRunner(FlaskCliRunner):
+    """Runs `flask …` commands from an empty context, as a shell does: never the test's."""
+
+    def invoke(self, *args, **kwargs):
+        """Run the command in an app context of its own."""
+        result = contextvars.Context().run(super().invoke, *args, **kwargs)
+        _read_afresh()
+        return result
+
+
+def make_app(tmp_path, **overrides):
+    """The app as tests run it: CSRF off, a test database, isolated requests and commands."""
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": database_url(tmp_path),
+        "WTF_CSRF_ENABLED": False,
+        "SERVER_NAME": None,
+    }
+    config.update(overrides)
+    app = create_app(config)
+    app.test_client_class, app.test_cli_runner_class = RequestClient, CommandRunner
+    return app
+
+
+def flask_db(app, *args):
+    """Run `flask db …` (Flask-Migrate) on app and check it succeeded."""
+    result = app.test_cli_runner().invoke(args=["db", *args])
+    assert result.exit_code == 0, result.output
+    return result
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args, **kwargs):  # one line per request would drown test output
+        pass
+
+
+def serve(wsgi_app):
+    """Run a WSGI app on a free loopback port in a daemon thread; yields its base URL."""
+    server = make_server("127.0.0.1", 0, wsgi_app, threaded=True, request_handler=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(5)
+    server.server_close()
+
+
+# Users and requests
+
+def add_user(email="admin@example.com", role="admin", name=None, active=True) -> User:
+    """A user with PASSWORD, committed (needs an app context)."""
+    user = User(email=email, role=role, name=name or email.split("@")[0].title(),
+                password_hash=FAST_HASH, active=active)
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def login_as(client, user) -> None:
+    """Sign the test client in as user, as Flask-Login's session cookie does."""
+    with client.session_transaction() as sess:
+        sess["_user_id"] = str(user.id)
+        sess["_fresh"] = True
+
+
+def hx(target: str | None = None, **extra) -> dict:
+    """Headers of a targeted htmx request."""
+    headers = {"HX-Request": "true"}
+    if target:
+        headers["HX-Target"] = target
+    headers.update(extra)
+    return headers
+
+
+def sign_in(page, base_url: str, email: str, password: str = PASSWORD):
+    """Sign in through the real form in the browser and wait for the client list."""
+    page.goto(f"{base_url}/login")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{base_url}/clients**")
+
+
+# What the create form posts for a business and for an individual
+BUSINESS = {
+    "kind": "business", "legal_name": "Acme Widgets Ltd", "company_number": "1234567",
+    "status": "customer", "email": "office@acme.example", "phone": "020 7946 0000",
+    "registered_postcode": "sw1a1aa", "registered_line1": "1 High Street",
+    "contacts-0-first_name": "Ann", "contacts-0-last_name": "Archer",
+    "contacts-0-email": "ann@acme.example", "primary": "new:0",
+}
+INDIVIDUAL = {
+    "kind": "individual", "first_name": "Jane", "last_name": "Doe", "status": "prospect",
+    "email": "jane@example.com", "primary": "self",
+}
+# The workspace tabs, in the order the page shows them
+TABS = ("overview", "contacts", "companies-house", "deadlines", "notes", "activity", "related")
+
+
+# Companies House failures
+
+FAILURES = [
+    # (how to make it fail, the words the user sees)
+    ("key", "refused the API key"),
+    ("404", "no company with that number"),
+    ("429", "limiting requests"),
+    ("503", "having problems"),
+    ("timeout", "did not answer in time"),
+    ("malformed", "could not read"),
+]
+
+
+def break_provider(app, emulator, how: str, path: str) -> None:
+    """Make the next calls to path fail in the given way (one of FAILURES)."""
+    wiring.close_http_clients(app)  # the next call builds its client from this config
+    app.config["COMPANIES_HOUSE_RETRIES"] = 0
+    if how == "key":
+        app.config["COMPANIES_HOUSE_API_KEY"] = "wrong-key"
+    elif how == "timeout":
+        app.config["COMPANIES_HOUSE_TIMEOUT"] = 0.3
+        emulator.slow(1)
+        emulator.fail_next(path, "timeout", times=5)
+    elif how == "404":
+        emulator.fail_next(path, 404, times=5)
+    else:
+        emulator.fail_next(path, int(how) if how.isdigit() else how, times=5)
+
+
+# Accounting platforms
+
+class HandTokens:
+    """A TokenSource built by hand over an emulator's token endpoint, counting refreshes."""
+
+    def __init__(self, emulator):
+        self.emulator = emulator
+        self.pair = emulator.grant()
+        self.refreshes = 0
+
+    def access_token(self) -> str:
+        return self.pair["access_token"]
+
+    def refresh(self) -> str:
+        self.refreshes += 1
+        body = self.emulator.token_request({"grant_type": "refresh_token",
+                                            "refresh_token": self.pair["refresh_token"]})
+        if "access_token" not in body:
+            raise ProviderAuthError("The platform refused to refresh the token.")
+        self.pair = body
+        return body["access_token"]
+
+
+# Jobs, run as the pages start them
 
 def run_import(run: ImportRun, user) -> ImportRun:
     """Start a previewed import as the Start button does: claim it, run its job (immediate mode)."""

@@ -1,6 +1,5 @@
 """Views: sign in, sign out, and the admins' users page."""
 from functools import wraps
-from urllib.parse import urlsplit
 
 from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user, login_user, logout_user
@@ -11,10 +10,12 @@ from cone.extensions import db, login_manager
 from cone.htmx import render
 from cone.services import users
 from cone.services.models import User
+from cone.web import acting_user, same_site
 
 
 @login_manager.user_loader
 def load_user(user_id: str):
+    """The session's user, unless deactivated since."""
     user = db.session.get(User, int(user_id))
     return user if user and user.active else None
 
@@ -27,15 +28,6 @@ def admin_required(view):
             abort(403)
         return view(*args, **kwargs)
     return wrapped
-
-
-def safe_next(target: str | None) -> str:
-    """Only same-site paths may be redirected to after sign-in."""
-    parts = urlsplit(target or "")
-    if not target or parts.scheme or parts.netloc or not target.startswith("/") \
-            or target.startswith("//") or "\\" in target:
-        return url_for("clients.index")
-    return target
 
 
 def _duration(seconds: int) -> str:
@@ -63,7 +55,7 @@ def login():
             form.password.errors.append("Wrong e-mail or password.")
         else:
             login_user(user)
-            return redirect(safe_next(request.args.get("next")), 303)
+            return redirect(same_site(request.args.get("next")) or url_for("clients.index"), 303)
     status = 422 if form.errors else 200
     return render("auth/login.html", form=form, status=status)
 
@@ -104,11 +96,10 @@ def edit_user(user_id: int):
     if form.validate_on_submit():
         try:
             users.update_user(user, name=form.name.data, role=form.role.data,
-                              active=form.active.data, acting=current_user)
+                              active=form.active.data, acting=acting_user())
             if form.password.data:
                 users.set_password(user, form.password.data)
         except users.UserError as e:
-            db.session.rollback()
             form.role.errors.append(str(e))
         else:
             flash(f"Saved {user.email}.", "success")

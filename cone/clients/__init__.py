@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("clients", __name__, url_prefix="/clients")
 
-from cone.clients import contacts, edit, list, source, views  # noqa: E402,F401
+from cone.clients import contacts, create, edit, listing, notes, source, views  # noqa: E402,F401

@@ -6,7 +6,7 @@ from wtforms.widgets import HiddenInput
 from cone.clients.forms import BusinessForm, IndividualForm, Normalised, text
 from cone.services import validation
 from cone.services.clients import ContactChoice, ContactsInput, NewContact
-from cone.services.models import ClientContact, Contact
+from cone.services.models import ADDRESS_PARTS, ClientContact, Contact
 
 
 class NewContactForm(Form):
@@ -115,7 +115,18 @@ class ContactsMixin:
 
 
 class NewBusinessForm(BusinessForm, ContactsMixin):
-    pass
+    def prefill(self, values: dict) -> None:
+        """Put a company's values (services' prefill_data) into the fields."""
+        def put(f, value):
+            # raw_data would win over data when rendering (an empty date typed earlier, say)
+            f.data, f.raw_data, f.process_errors = value, None, []
+
+        for name, value in values.items():
+            if name == "registered_address":
+                for part in ADDRESS_PARTS:
+                    put(self.registered[part], getattr(value, part) or "")
+            elif name in self._fields:
+                put(self[name], list(value or ()) if name == "sic_codes" else value)
 
 
 class NewIndividualForm(IndividualForm, ContactsMixin):

@@ -3,34 +3,24 @@
 Each answers an htmx request aimed at #client-contacts with that section (and the
 contacts-changed event); anything else gets a flash and a 303 back to the workspace.
 """
-from flask import abort, flash, redirect, request, url_for
-from flask_login import current_user
+from flask import flash, redirect, request, url_for
 
 from cone.clients import bp
+from cone.clients.views import client_or_404, page_context
 from cone.htmx import render, wants_region
-from cone.services import sources
-from cone.services import audit, clients
+from cone.services import clients
 from cone.services import contacts as contact_service
-from cone.services.models import ENTITY_TYPES
+from cone.web import acting_user
 
 SECTION = {"client-contacts": "contacts"}
 NEW_FIELDS = ("first_name", "last_name", "email", "phone", "role")
 GENERAL = {"contacts", ""}  # error keys that belong to no single field
 
 
-def _client_or_404(client_id: int):
-    return clients.get_client(client_id) or abort(404)
-
-
 def _section(client, *, status: int = 200, headers: dict | None = None, **extra):
-    """The contacts section for htmx, otherwise the whole workspace around it."""
-    context = {"client": client, **extra}
-    if wants_region(SECTION) is None:
-        # the whole page needs what the workspace view gives it
-        context.update(events=audit.client_events(client.id), labels=clients.FIELD_LABELS,
-                       entity_types=ENTITY_TYPES, owned=sources.owned_fields(client))
+    """The contacts section for htmx, otherwise the whole workspace on the Contacts tab."""
     return render("clients/show.html", fragments=SECTION, status=status, headers=headers,
-                  **context)
+                  **page_context(client, "contacts", **extra))
 
 
 def _back(client):
@@ -66,7 +56,7 @@ def _picker(client, q: str) -> dict:
 @bp.post("/<int:client_id>/contacts")
 def link_contact(client_id: int):
     """Link a contact picked in the picker, or add one typed in; "Search" only re-renders."""
-    client, form = _client_or_404(client_id), request.form
+    client, form = client_or_404(client_id), request.form
     action = form.get("action") or ("add_new" if "first_name" in form else "add_existing")
     if action == "add_new":
         return _add_new(client, form)
@@ -79,8 +69,7 @@ def link_contact(client_id: int):
         if not typed["pick_contact_id"].isdigit():
             raise clients.ClientInvalid({"pick_contact_id": ["Choose a contact to add."]})
         link = clients.link_contact(client, int(typed["pick_contact_id"]), role=form.get("role"),
-                                    make_primary=typed["link_primary"],
-                                    user=current_user._get_current_object())
+                                    make_primary=typed["link_primary"], user=acting_user())
     except clients.ClientInvalid as e:
         return _refused(client, e, "link", typed)
     return _done(client, f"Linked {link.contact.name}.")
@@ -92,7 +81,7 @@ def _add_new(client, form):
     make_primary = bool(form.get("make_primary"))
     try:
         link = clients.add_contact(client, clients.NewContact(**typed), make_primary=make_primary,
-                                   user=current_user._get_current_object())
+                                   user=acting_user())
     except clients.ClientInvalid as e:
         return _refused(client, e, "new", {"new_contact": typed, "new_primary": make_primary})
     return _done(client, f"Added {link.contact.name}.")
@@ -101,10 +90,10 @@ def _add_new(client, form):
 @bp.post("/<int:client_id>/contacts/<int:contact_id>/unlink")
 def unlink_contact(client_id: int, contact_id: int):
     """Remove a contact from the client; the contact stays in the register."""
-    client = _client_or_404(client_id)
+    client = client_or_404(client_id)
     contact = contact_service.get_contact(contact_id)
     try:
-        clients.unlink_contact(client, contact_id, user=current_user._get_current_object())
+        clients.unlink_contact(client, contact_id, user=acting_user())
     except clients.ClientInvalid as e:
         return _refused(client, e, "", {})
     return _done(client, f"Unlinked {contact.name}. The contact is still in your contacts.")
@@ -113,9 +102,9 @@ def unlink_contact(client_id: int, contact_id: int):
 @bp.post("/<int:client_id>/contacts/<int:contact_id>/primary")
 def make_primary(client_id: int, contact_id: int):
     """Make a linked contact the client's primary contact."""
-    client = _client_or_404(client_id)
+    client = client_or_404(client_id)
     try:
-        clients.set_primary_contact(client, contact_id, user=current_user._get_current_object())
+        clients.set_primary_contact(client, contact_id, user=acting_user())
     except clients.ClientInvalid as e:
         return _refused(client, e, "", {})
     contact = contact_service.get_contact(contact_id)

@@ -2,8 +2,7 @@
 import calendar
 
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateField, Form, FormField, IntegerField, SelectField,
-                     StringField)
+from wtforms import DateField, Form, FormField, IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import HiddenInput
@@ -247,7 +246,9 @@ class EditIndividualForm(IndividualForm, EditForm):
 EDIT_FORMS = {"business": EditBusinessForm, "individual": EditIndividualForm}
 
 
-class ClientSearchForm(FlaskForm):
-    """The list's GET filters (no CSRF: it changes nothing)."""
-    q = StringField("Search", [Optional(), Length(max=200)], filters=[strip])
-    archived = BooleanField("Include archived")
+class CompanySearchForm(FlaskForm):
+    """Search Companies House by name or number (GET: changes nothing, so no CSRF)."""
+    q = StringField("Company name or number", [Optional(), Length(max=160)], filters=[strip])
+
+    class Meta:
+        csrf = False

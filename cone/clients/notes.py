@@ -4,19 +4,14 @@ An htmx request aimed at #client-notes gets that section back (and notes-changed
 anything else gets a flash and a 303 to the Notes tab, or the whole page with a 422.
 """
 from flask import abort, flash, redirect, request, url_for
-from flask_login import current_user
 
 from cone.clients import bp
 from cone.clients.views import client_or_404, notes_context, page_context
 from cone.htmx import render, wants_region
 from cone.services import notes
+from cone.web import acting_user
 
 SECTION = {"client-notes": "notes"}
-
-
-def _user():
-    """The signed-in user as a plain object, for the services."""
-    return current_user._get_current_object()
 
 
 def _note_or_404(client, note_id: int):
@@ -47,7 +42,7 @@ def add_note(client_id: int):
     client = client_or_404(client_id)
     body = request.form.get("body", "")
     try:
-        notes.add_note(client, body, user=_user())
+        notes.add_note(client, body, user=acting_user())
     except notes.NoteInvalid as e:
         return _section(client, status=422, note_errors=e.errors["body"], note_body=body)
     return _done(client, "Note added.")
@@ -60,7 +55,7 @@ def edit_note(client_id: int, note_id: int):
     note = _note_or_404(client, note_id)
     body = request.form.get("body", "")
     try:
-        notes.edit_note(note, body, user=_user())
+        notes.edit_note(note, body, user=acting_user())
     except notes.NotAllowed:
         abort(403)
     except notes.NoteInvalid as e:
@@ -76,7 +71,7 @@ def pin_note(client_id: int, note_id: int):
     note = _note_or_404(client, note_id)
     pinned = request.form.get("pinned") == "1"
     try:
-        notes.set_pinned(note, pinned, user=_user())
+        notes.set_pinned(note, pinned, user=acting_user())
     except notes.NotAllowed:
         abort(403)
     return _done(client, "Note pinned." if pinned else "Note unpinned.")
@@ -88,7 +83,7 @@ def delete_note(client_id: int, note_id: int):
     client = client_or_404(client_id)
     note = _note_or_404(client, note_id)
     try:
-        notes.delete_note(note, user=_user())
+        notes.delete_note(note, user=acting_user())
     except notes.NotAllowed:
         abort(403)
     return _done(client, "Note deleted.")

@@ -4,28 +4,25 @@ htmx requests aimed at a region get that region back; anything else gets a flash
 to the workspace, so every action also works without JavaScript.
 """
 from flask import abort, current_app, flash, redirect, request, url_for
-from flask_login import current_user
 
 from cone.clients import bp
+from cone.clients.forms import CompanySearchForm
 from cone.htmx import render, wants_region
-from cone.integrations.common import ch_provider, failure_headers, failure_status
-from cone.integrations.forms import CompanySearchForm
 from cone.services import sources
-from cone.services import clients, connections, imports, workspace
+from cone.services import clients, connections, workspace
 from cone.services import companies_house as ch_service
 from cone.services.clients import FIELD_LABELS
-from cone.services.providers.base import ProviderAuthError, ProviderError
+from cone.services.resync import resync as resync_from_source
+from cone.services.providers.base import ProviderError
+from cone.web import acting_user, ch_provider, failure_headers, failure_status
 
 SYNC = {"sync-status": "sync_status"}
 DETAILS = {"ch-details": "ch_details"}
 RESULTS = {"ch-results": "ch_results"}
 
 
-def _user():
-    return current_user._get_current_object()
-
-
 def _client_or_404(client_id: int):
+    """The client, or a 404."""
     return clients.get_client(client_id) or abort(404)
 
 
@@ -37,7 +34,7 @@ def _back(client, anchor: str = ""):
 def _source_label(link) -> str:
     """The name of the link's source, for messages."""
     platform = connections.PLATFORMS.get(link.provider) if link else None
-    return platform.label if platform else "Companies House"
+    return platform.label if platform else sources.PROVIDER_NAMES["companies_house"]
 
 
 def _sync_summary(result, source: str = "Companies House") -> str:
@@ -55,29 +52,15 @@ def _sync_summary(result, source: str = "Companies House") -> str:
     return " ".join(words)
 
 
-def _resync_from_platform(client):
-    """Re-fetch an accounting-linked client through its platform's connection."""
-    link = client.active_link
-    platform = connections.PLATFORMS[link.provider]
-    found = [c for c in connections.list_connections()
-             if c.provider == link.provider and c.tenant_id == link.tenant_id]
-    if not found:
-        raise ProviderAuthError(f"{platform.label} is not connected for this organisation: an "
-                                "admin can connect it on the Integrations page.")
-    with connections.open_provider(found[0], current_app.config) as provider:
-        return imports.resync_client(client, provider, user=_user())
-
-
 @bp.post("/<int:client_id>/resync")
 def resync(client_id: int):
     """Re-fetch the client from its source (Companies House or a platform) and show changes."""
     client = _client_or_404(client_id)
     link = client.active_link
     try:
-        if link is not None and link.provider in connections.PLATFORMS:
-            result = _resync_from_platform(client)
-        else:
-            result = ch_service.resync(client, ch_provider(), user=_user())
+        result = resync_from_source(
+            client, user=acting_user(), companies_house=ch_provider,
+            open_platform=lambda c: connections.open_provider(c, current_app.config))
     except ProviderError as e:
         if wants_region(SYNC):
             return render("clients/_source.html", fragments=SYNC, status=failure_status(e),
@@ -106,7 +89,7 @@ def unlink(client_id: int):
         owned = [FIELD_LABELS.get(f, f) for f in sorted(sources.owned_fields(client))]
         return render("clients/unlink.html", client=client, link=link, source=source,
                       owned=owned)
-    clients.unlink_source(client, user=_user(), source=source)
+    clients.unlink_source(client, user=acting_user(), source=source)
     flash(f"Switched {client.display_name} to manual: its fields keep their values and can "
           "now be edited.", "success")
     return _back(client)
@@ -119,6 +102,13 @@ def _linkable(client):
     if client.active_link is not None:
         return "This client is linked already: switch it to manual first."
     return None
+
+
+def _company_preview(client, number: str) -> dict:
+    """The company fetched afresh, what linking would overwrite, and any client it is already."""
+    record = ch_provider().fetch_company(number)
+    return {"record": record, "preview": ch_service.preview_link(client, record),
+            "duplicate": ch_service.find_by_number(record.company_number, exclude=client)}
 
 
 @bp.get("/<int:client_id>/link-company")
@@ -134,10 +124,7 @@ def link_company(client_id: int):
     status, headers = 200, {}
     try:
         if number:
-            record = context["record"] = ch_provider().fetch_company(number)
-            context["preview"] = ch_service.preview_link(client, record)
-            context["duplicate"] = ch_service.find_by_number(record.company_number,
-                                                             exclude=client)
+            context.update(_company_preview(client, number))
         elif search.validate() and search.q.data:
             context["ch_results"] = ch_provider().search(search.q.data, 20)
     except ProviderError as e:
@@ -153,7 +140,7 @@ def link_company_confirm(client_id: int):
     client = _client_or_404(client_id)
     number = request.form.get("number", "").strip()[:20]
     try:
-        ch_service.link_company(client, number, ch_provider(), user=_user())
+        ch_service.link_company(client, number, ch_provider(), user=acting_user())
     except (ch_service.DuplicateCompany, ProviderError) as e:
         # Back to the preview, which fetches afresh and says what stands in the way
         flash(f"{e} Nothing was changed.", "error")
@@ -179,7 +166,8 @@ def add_ch_person(client_id: int, kind: str, row_id: int):
         abort(404)
     message, error = None, None
     try:
-        contact, created = ch_service.add_person_as_contact(client, kind, row_id, user=_user())
+        contact, created = ch_service.add_person_as_contact(client, kind, row_id,
+                                                            user=acting_user())
     except ch_service.CannotAddPerson as e:
         error = str(e)
     else:

@@ -1,22 +1,13 @@
-"""The client workspace (one tab at a time), archiving, and shared template filters."""
-import calendar
-from datetime import date, datetime, timezone
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
+"""The client workspace (one tab at a time) and archiving; what the workspace's section views
+(notes, contacts) share: the client, the page's context, the Notes tab's context."""
 from flask import abort, flash, redirect, request, url_for
-from flask_login import current_user
 
 from cone.clients import bp
 from cone.htmx import render
-from cone.services import sources
-from cone.services import clients, notes, related, workspace
+from cone.services import clients, notes, related, sources, workspace
 from cone.services.clients import FIELD_LABELS
 from cone.services.models import ENTITY_TYPES
-
-try:
-    LOCAL = ZoneInfo("Europe/London")  # the firm's clock, whatever the server's
-except ZoneInfoNotFoundError:
-    LOCAL = timezone.utc
+from cone.web import acting_user
 
 # HX-Target -> block: the tab panel, and the regions inside it that swap on their own
 PANELS = {"workspace-panel": "panel", "client-contacts": "contacts",
@@ -24,59 +15,10 @@ PANELS = {"workspace-panel": "panel", "client-contacts": "contacts",
 LABELS = {**FIELD_LABELS, "note": "Note"}
 
 
-@bp.app_template_filter()
-def local_time(value: datetime | None) -> str:
-    """A stored UTC time as UK wall-clock time, e.g. "3 March 2025 14:05"."""
-    if value is None:
-        return ""
-    t = value.astimezone(LOCAL)
-    return f"{t.day} {t:%B %Y %H:%M}"
-
-
-@bp.app_template_filter()
-def long_date(value: date | None) -> str:
-    """A date as "5 March 2020"."""
-    return f"{value.day} {value:%B %Y}" if value else ""
-
-
-@bp.app_template_filter()
-def month_name(value: int | None) -> str:
-    """1 -> "January"; anything else -> ""."""
-    return calendar.month_name[value] if value and 1 <= value <= 12 else ""
-
-
-@bp.app_template_filter()
-def field_value(value, field: str):
-    """A value from a field-level change as people read it (labels, long dates, months)."""
-    if field == "entity_type" and isinstance(value, str):
-        return ENTITY_TYPES.get(value, value)
-    if field in ("status", "kind") and isinstance(value, str):
-        return value.capitalize()
-    if field == "year_end_month" and isinstance(value, int):
-        return month_name(value)
-    if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
-        try:
-            return long_date(date.fromisoformat(value))
-        except ValueError:
-            return value
-    return value
-
-
-@bp.app_template_global()
-def workspace_tabs(client) -> list[tuple[str, str]]:
-    """The workspace tabs for this client (templates rendered by other views need them too)."""
-    return workspace.tabs_for(client)
-
-
-def _user():
-    """The signed-in user as a plain object, for the services."""
-    return current_user._get_current_object()
-
-
 def notes_context(client, editing: int | None = None) -> dict:
     """The Notes tab: every note, which ones this user may change, the one open for editing."""
     found = notes.list_notes(client.id)
-    editable = {n.id for n in found if notes.can_change(n, _user())}
+    editable = {n.id for n in found if notes.can_change(n, acting_user())}
     return {"notes": found, "editable": editable,
             "editing": editing if editing in editable else None}
 
@@ -135,7 +77,7 @@ def show(client_id: int):
 @bp.post("/<int:client_id>/archive")
 def archive(client_id: int):
     """Archive the client: it leaves the default list but keeps everything."""
-    client = clients.archive_client(client_or_404(client_id), user=_user())
+    client = clients.archive_client(client_or_404(client_id), user=acting_user())
     flash(f"Archived {client.display_name}. It no longer appears in the client list.", "success")
     # 303 so the browser follows with GET
     return redirect(url_for("clients.show", client_id=client.id), 303)
@@ -144,9 +86,7 @@ def archive(client_id: int):
 @bp.post("/<int:client_id>/restore")
 def restore(client_id: int):
     """Bring an archived client back into the list."""
-    client = clients.restore_client(client_or_404(client_id), user=_user())
+    client = clients.restore_client(client_or_404(client_id), user=acting_user())
     flash(f"Restored {client.display_name}.", "success")
     return redirect(url_for("clients.show", client_id=client.id), 303)
 
-
-from cone.clients import notes as _note_views  # noqa: E402,F401  (registers the note routes)

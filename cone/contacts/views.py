@@ -1,30 +1,16 @@
 """Views for contacts: list with live search, detail, create, edit, and the picker's options."""
-from urllib.parse import urlsplit
-
 from flask import abort, flash, redirect, request, url_for
-from flask_login import current_user
 
 from cone.contacts import bp
 from cone.contacts.forms import ContactForm, EditContactForm
 from cone.htmx import render
 from cone.services import contacts
-
-
-def _user():
-    return current_user._get_current_object()
+from cone.web import acting_user, same_site
 
 
 def _contact_or_404(contact_id: int):
+    """The contact, or a 404."""
     return contacts.get_contact(contact_id) or abort(404)
-
-
-def same_site(target: str | None) -> str | None:
-    """target if it is a path on this site, else None (no open redirects)."""
-    parts = urlsplit(target or "")
-    if not target or parts.scheme or parts.netloc or not target.startswith("/") \
-            or target.startswith("//") or "\\" in target or any(ord(c) < 32 for c in target):
-        return None
-    return target
 
 
 @bp.get("")
@@ -54,7 +40,7 @@ def new():
     next_url = same_site(request.args.get("next"))
     if form.validate_on_submit():
         try:
-            contact = contacts.create_contact(form.values(), user=_user())
+            contact = contacts.create_contact(form.values(), user=acting_user())
         except contacts.ContactInvalid as e:
             form.add_errors(e.errors)
         else:
@@ -83,8 +69,8 @@ def edit(contact_id: int):
     stale = None
     if form.validate_on_submit():
         try:
-            contacts.update_contact(contact, form.values(), expected_version=form.expected_version(),
-                                    user=_user())
+            contacts.update_contact(contact, form.values(), user=acting_user(),
+                                    expected_version=form.expected_version())
         except contacts.ContactInvalid as e:
             form.add_errors(e.errors)
         except contacts.StaleContact as e:

@@ -1,31 +1,23 @@
 """Companies House pages: search and prefill for the create form, bulk add, resync all,
 and the Settings page that holds the API key."""
 from flask import current_app, flash, redirect, request, url_for
-from flask_login import current_user
 
 from cone import jobs
 from cone.auth.views import admin_required
-from cone.clients import edit as client_edit  # a module: the two packages import each other
+from cone.clients.create import CH_OWNED, new_form, render_new
+from cone.clients.forms import CompanySearchForm
 from cone.htmx import render, wants_region
 from cone.integrations import bp
-from cone.integrations.common import (ch_provider, failure_headers, failure_status,
-                                      init_filters)
-from cone.integrations.forms import ApiKeyForm, BulkAddForm, CompanySearchForm
+from cone.integrations.forms import ApiKeyForm, BulkAddForm
 from cone.integrations.views import index_context
 from cone.services import companies_house as ch_service
-from cone.services.imports import runs
 from cone.services import settings
-from cone.services.models import ADDRESS_PARTS
+from cone.services.imports import runs
 from cone.services.providers.base import ProviderError
+from cone.web import acting_user, ch_provider, failure_headers, failure_status
 
 RESULTS = {"ch-results": "ch_results"}
 SEARCH_LIMIT = 20
-
-bp.record_once(lambda state: init_filters(state.app))
-
-
-def _user():
-    return current_user._get_current_object()
 
 
 @bp.get("/companies-house/search")
@@ -41,41 +33,24 @@ def ch_search():
     elif search.q.errors:
         error, status = search.q.errors[0], 422
     # The region needs no form; the whole page is the create form showing the results
-    form = None if wants_region(RESULTS) else client_edit.new_form("business", keep=False)
-    return client_edit.render_new(form, "business", status, fragments=RESULTS,
-                                  headers=headers, ch_q=search.q.data or "",
-                                  ch_results=results, ch_error=error)
-
-
-def fill(form, values: dict) -> None:
-    """Put Companies House's values into the create form's fields."""
-    def put(f, value):
-        # raw_data would win over data when rendering (an empty date typed earlier, say)
-        f.data, f.raw_data, f.process_errors = value, None, []
-
-    for name, value in values.items():
-        if name == "registered_address":
-            for part in ADDRESS_PARTS:
-                put(form.registered[part], getattr(value, part) or "")
-        elif name in form._fields:
-            put(form[name], list(value or ()) if name == "sic_codes" else value)
+    form = None if wants_region(RESULTS) else new_form("business", keep=False)
+    return render_new(form, "business", status, fragments=RESULTS, headers=headers,
+                      ch_q=search.q.data or "", ch_results=results, ch_error=error)
 
 
 @bp.get("/companies-house/<number>/prefill")
 def ch_prefill(number: str):
     """The create form filled from a company, the fetched fields read-only."""
     # With htmx the typed fields come along in the query string, so picking loses nothing
-    form = client_edit.new_form("business", keep=bool(request.args))
+    form = new_form("business", keep=bool(request.args))
     try:
         record = ch_provider().fetch_company(number)
     except ProviderError as e:
-        return client_edit.render_new(form, "business", failure_status(e),
-                                      headers=failure_headers(e), ch_error=str(e),
-                                      ch_q=number[:20])
-    fill(form, ch_service.prefill_data(record))
-    form.lock(client_edit.CH_OWNED)
-    return client_edit.render_new(form, "business", ch_number=record.company_number,
-                                  ch_record=record)
+        return render_new(form, "business", failure_status(e), headers=failure_headers(e),
+                          ch_error=str(e), ch_q=number[:20])
+    form.prefill(ch_service.prefill_data(record))
+    form.lock(CH_OWNED)
+    return render_new(form, "business", ch_number=record.company_number, ch_record=record)
 
 
 @bp.post("/companies-house/import")
@@ -86,14 +61,14 @@ def ch_import():
         return render("integrations/index.html", status=422, bulk_form=form,
                       **index_context())
     try:
-        results = ch_service.import_numbers(form.lines, ch_provider(), user=_user())
+        results = ch_service.import_numbers(form.lines, ch_provider(), user=acting_user())
     except ProviderError as e:  # no key: nothing was tried
         form.numbers.errors = [str(e)]
         return render("integrations/index.html", status=failure_status(e), bulk_form=form,
                       **index_context())
-    run = runs.record_bulk_add(results, user=_user())
+    run = runs.record_bulk_add(results, user=acting_user())
     flash(runs.bulk_summary(run), "success" if not run.failed else "warning")
-    return redirect(url_for("integrations.import_progress", run_id=run.id), 303)
+    return redirect(url_for("imports.show", run_id=run.id), 303)
 
 
 @bp.post("/companies-house/resync-all")
@@ -105,10 +80,10 @@ def ch_resync_all():
     except ProviderError as e:
         flash(str(e), "error")
         return redirect(url_for("integrations.index"), 303)
-    run = ch_service.start_resync_all(user=_user())
+    run = ch_service.start_resync_all(user=acting_user())
     jobs.resync_all_task(run.id)
     flash("Resyncing every client mapped to Companies House.", "success")
-    return redirect(url_for("integrations.import_progress", run_id=run.id), 303)
+    return redirect(url_for("imports.show", run_id=run.id), 303)
 
 
 @bp.route("/settings", methods=["GET", "POST"], endpoint="settings")
@@ -119,7 +94,7 @@ def settings_page():
     name = settings.COMPANIES_HOUSE_API_KEY
     if form.validate_on_submit():
         saved = settings.set_secret(name, None if form.remove.data else form.api_key.data,
-                                    current_app.config, user=_user())
+                                    current_app.config, user=acting_user())
         flash("Saved the Companies House API key." if saved
               else "Removed the saved Companies House API key.", "success")
         return redirect(url_for("integrations.settings"), 303)

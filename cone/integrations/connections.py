@@ -1,6 +1,5 @@
 """Views for connecting accounting platforms with OAuth (admins only)."""
 from flask import abort, current_app, flash, redirect, request, session, url_for
-from flask_login import current_user
 
 from cone.auth.views import admin_required
 from cone.htmx import render
@@ -10,7 +9,7 @@ from cone.services import connections
 from cone.services.connections import ConnectRefused, Tenant
 from cone.services.models import Connection, db
 from cone.services.providers.base import ProviderError
-from cone.web import error_page
+from cone.web import acting_user, error_page
 
 
 def _platform_or_404(provider: str):
@@ -46,7 +45,7 @@ def oauth_callback(provider):
             provider, current_app.config, _callback_url(provider),
             code=request.args.get("code"), state=request.args.get("state"),
             expected_state=pending.get("state"), verifier=pending.get("verifier"),
-            params=request.args.to_dict(), user=current_user._get_current_object())
+            params=request.args.to_dict(), user=acting_user())
     except ConnectRefused as error:
         return error_page(400, "Connection refused", str(error))
     except ProviderError as error:
@@ -79,7 +78,7 @@ def choose_tenant(provider):
     try:
         conn = connections.choose_tenant(provider, current_app.config, sealed=pending["sealed"],
                                          tenant_id=form.tenant_id.data, tenants=tenants,
-                                         user=current_user._get_current_object())
+                                         user=acting_user())
     except ConnectRefused as error:
         return error_page(400, "Connection refused", str(error))
     session.pop(f"oauth:{provider}:tenants", None)
@@ -93,7 +92,7 @@ def disconnect(connection_id):
     """Revoke and forget a connection; clients already imported keep their data."""
     conn = db.get_or_404(Connection, connection_id)
     label = connections.platform(conn.provider).label
-    connections.disconnect(conn, current_app.config, user=current_user._get_current_object())
+    connections.disconnect(conn, current_app.config, user=acting_user())
     flash(f"Disconnected {label}.", "success")
     return redirect(url_for("integrations.index"), 303)
 

@@ -1,6 +1,6 @@
-"""Forms for Companies House: search, bulk add by number, the API key on the Settings page."""
+"""Forms for Companies House: bulk add by number, the API key on the Settings page."""
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, StringField, TextAreaField
+from wtforms import BooleanField, PasswordField, TextAreaField
 from wtforms.validators import Length, Optional, ValidationError
 
 BULK_LIMIT = 50  # each number costs several API calls; more belongs to the command line
@@ -8,14 +8,6 @@ BULK_LIMIT = 50  # each number costs several API calls; more belongs to the comm
 
 def strip(value):
     return value.strip() if isinstance(value, str) else value
-
-
-class CompanySearchForm(FlaskForm):
-    """Search Companies House by name or number (GET: changes nothing, so no CSRF)."""
-    q = StringField("Company name or number", [Optional(), Length(max=160)], filters=[strip])
-
-    class Meta:
-        csrf = False
 
 
 class BulkAddForm(FlaskForm):

@@ -1,6 +1,5 @@
 """Importing customers from a CSV file: upload, map the columns, then the usual preview."""
 from flask import abort, flash, redirect, request, url_for
-from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from cone.auth.views import admin_required
@@ -9,16 +8,12 @@ from cone.integrations import bp
 from cone.integrations.imports_forms import CsvUploadForm, mapping_form
 from cone.services.imports import runs
 from cone.services.imports import csv_file, csv_staging
+from cone.web import acting_user
 
 FIELDS = {name: label for name, (label, _) in csv_file.FIELDS.items()}
 SAMPLE_ROWS = 3
 TOO_BIG = (f"The file is larger than {csv_file.MAX_BYTES // (1024 * 1024)} MB: split it into "
            "smaller files.")
-
-
-def _user():
-    """The signed-in user as a plain object, for the services."""
-    return current_user._get_current_object()
 
 
 @bp.route("/integrations/csv", methods=["GET", "POST"])
@@ -34,7 +29,7 @@ def csv_upload():
         except csv_file.CsvInvalid as e:
             form.file.errors.append(str(e))
         else:
-            run = csv_staging.stage(upload.filename, headers, rows, user=_user())
+            run = csv_staging.stage(upload.filename, headers, rows, user=acting_user())
             return redirect(url_for("integrations.csv_mapping", run_id=run.id), 303)
     return render("imports/csv.html", form=form, status=422 if form.is_submitted() else 200,
                   max_mb=csv_file.MAX_BYTES // (1024 * 1024), max_rows=csv_file.MAX_ROWS)
@@ -61,12 +56,12 @@ def csv_mapping(run_id: int):
         filename, headers, rows = csv_staging.staged(run)
     except csv_staging.NotStaged as e:
         flash(str(e), "warning")
-        return redirect(url_for("integrations.import_progress", run_id=run.id), 303)
+        return redirect(url_for("imports.show", run_id=run.id), 303)
     form = mapping_form(FIELDS, headers, csv_file.guess_mapping(headers),
                         formdata=request.form if request.method == "POST" else None)
     if form.validate_on_submit():
-        csv_staging.preview(run, form.mapping(), user=_user())
-        return redirect(url_for("integrations.import_progress", run_id=run.id), 303)
+        csv_staging.preview(run, form.mapping(), user=acting_user())
+        return redirect(url_for("imports.show", run_id=run.id), 303)
     samples = {h: [r.get(h, "") for r in rows[:SAMPLE_ROWS]] for h in headers}
     return render("imports/mapping.html", form=form, run=run, filename=filename,
                   columns=headers, samples=samples, row_count=len(rows),

@@ -1,13 +1,9 @@
-"""Forms for importing customers: start a preview, filter it, decide per row, upload and map a CSV."""
+"""Forms for starting an import: fetch a platform's preview, upload a CSV and map its columns."""
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, IntegerField, SelectChoice, SelectField
-from wtforms.validators import NumberRange, Optional, ValidationError
+from wtforms import BooleanField, SelectChoice, SelectField
+from wtforms.validators import ValidationError
 
-SHOW = [("", "All rows"), ("new", "New"), ("linked", "Already linked"),
-        ("match", "Matches a client"), ("skipped", "Skipped")]
-DECISION_WORDS = {"create": "Create a new client", "update": "Update the linked client",
-                  "link": "Link to the match", "skip": "Skip"}
 CSV_TYPES = {"text/csv", "text/plain", "application/csv", "application/vnd.ms-excel",
              "text/comma-separated-values", "application/octet-stream", ""}
 CSV_SUFFIXES = (".csv", ".txt", ".tsv")
@@ -17,54 +13,6 @@ class StartPreviewForm(FlaskForm):
     """Fetch the platform's customers and show what importing them would do."""
     include_inactive = BooleanField("Include archived contacts and contacts not marked as "
                                     "customers")
-
-
-class PreviewFilterForm(FlaskForm):
-    """Which preview rows to show (GET: changes nothing, so no CSRF)."""
-    show = SelectField("Show", choices=[SelectChoice(v, label) for v, label in SHOW], default="",
-                       validate_choice=False)
-    page = IntegerField("Page", [Optional(), NumberRange(min=1)], default=1)
-
-    class Meta:
-        csrf = False
-
-    def chosen(self) -> str:
-        """The classification to filter by, "" for all; unknown values show everything."""
-        return self.show.data if self.show.data in dict(SHOW) else ""
-
-
-class RepreviewForm(FlaskForm):
-    """Classify the same records again, with or without the inactive ones."""
-    include_inactive = BooleanField("Include archived contacts and contacts not marked as "
-                                    "customers")
-
-
-def read_decisions(formdata, plan: list[dict], choices: dict[str, tuple[str, ...]]
-                   ) -> tuple[dict[int, str], dict[int, str]]:
-    """The decisions posted as decision-<index>, checked against each row's classification.
-
-    Returns (decisions, errors) keyed by row index; rows not in the form are left alone, so a
-    page of a long preview can be saved on its own.
-    """
-    by_index = {row["index"]: row for row in plan}
-    decisions, errors = {}, {}
-    for key, value in formdata.items():
-        index = key.removeprefix("decision-")
-        if index == key or not index.isdigit() or int(index) not in by_index:
-            continue
-        allowed = allowed_decisions(by_index[int(index)], choices)
-        if value in allowed:
-            decisions[int(index)] = value
-        else:
-            errors[int(index)] = "Choose one of: " + ", ".join(
-                DECISION_WORDS[d].lower() for d in allowed) + "."
-    return decisions, errors
-
-
-def allowed_decisions(row: dict, choices: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
-    """The decisions offered for a plan row: linking needs a matching client."""
-    allowed = choices.get(row["classification"], ("skip",))
-    return tuple(d for d in allowed if d != "link" or row.get("client_id"))
 
 
 class CsvUploadForm(FlaskForm):

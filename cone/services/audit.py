@@ -33,6 +33,17 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> list[dict]:
     return changes
 
 
+def compare(obj, values: dict[str, Any], names: Iterable[str], labels: dict[str, str],
+            keys: tuple[str, str]) -> list[dict]:
+    """{field, label, <keys[0]>: obj's value, <keys[1]>: the one in values} where they differ."""
+    rows = []
+    for name in names:
+        ours, theirs = plain(getattr(obj, name)), plain(values.get(name))
+        if ours != theirs:
+            rows.append({"field": name, "label": labels[name], keys[0]: ours, keys[1]: theirs})
+    return rows
+
+
 def snapshot(obj, fields: Iterable[str]) -> dict[str, Any]:
     """The named attributes of obj as a dict, for diffing later."""
     return {f: getattr(obj, f) for f in fields}
@@ -46,10 +57,3 @@ def record(action: str, summary: str, *, user: User | None, client_id: int | Non
                           changes=changes or None)
     db.session.add(event)
     return event
-
-
-def client_events(client_id: int, limit: int = 20) -> list[ActivityEvent]:
-    """A client's latest activity, newest first."""
-    stmt = (db.select(ActivityEvent).where(ActivityEvent.client_id == client_id)
-            .order_by(ActivityEvent.created_at.desc(), ActivityEvent.id.desc()).limit(limit))
-    return list(db.session.scalars(stmt))

@@ -10,6 +10,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from cone.services import audit, validation
 from cone.services.models import (ADDRESS_PARTS, ActivityEvent, Address, ClientContact, Contact,
                                  User, db)
+from cone.services.tx import transaction
 
 FIELDS = ("title", "first_name", "last_name", "email", "phone", "address")
 FIELD_LABELS = {"title": "Title", "first_name": "First name", "last_name": "Last name",
@@ -78,6 +79,7 @@ def _folded(column) -> ColumnElement:
 
 
 def _like_prefix(word: str) -> str:
+    """A LIKE pattern matching words that start with word (wildcards escaped)."""
     escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return escaped + "%"
 
@@ -99,6 +101,7 @@ def _matches(q: str) -> ColumnElement | None:
 
 
 def _ordered(stmt):
+    """The statement ordered by surname, then first name."""
     return stmt.order_by(func.lower(func.coalesce(Contact.last_name, Contact.first_name)),
                          func.lower(Contact.first_name), Contact.id)
 
@@ -170,6 +173,7 @@ def clean(data: dict) -> dict:
 
 
 def _text(value, field: str, label_: str, errors: dict) -> str | None:
+    """The stripped text, or None; a message in errors when it cannot be stored."""
     text = (value or "").strip()
     if "\x00" in text:
         # PostgreSQL cannot store NUL; say so rather than fail at commit
@@ -180,6 +184,7 @@ def _text(value, field: str, label_: str, errors: dict) -> str | None:
 
 
 def _checked(check, value: str, field: str, errors: dict):
+    """check(value), or the value as typed with the message in errors."""
     try:
         return check(value)
     except validation.Invalid as e:
@@ -191,11 +196,11 @@ def create_contact(data: dict, *, user: User | None) -> Contact:
     """Add a standalone contact and record it."""
     values = clean(data)
     contact = Contact(**values)
-    db.session.add(contact)
-    db.session.flush()
-    audit.record("contact_created", f"Added contact {contact.name}", user=user,
-                 contact_id=contact.id, changes=audit.diff({}, values))
-    db.session.commit()
+    with transaction():
+        db.session.add(contact)
+        db.session.flush()
+        audit.record("contact_created", f"Added contact {contact.name}", user=user,
+                     contact_id=contact.id, changes=audit.diff({}, values))
     return contact
 
 
@@ -210,18 +215,17 @@ def update_contact(contact: Contact, data: dict, *, expected_version: int,
     if not changes:
         return contact
     try:
-        for name, value in values.items():
-            setattr(contact, name, value)
-        summary = f"Updated contact {contact.name}"
-        for link in contact.client_links:
-            audit.record("contact_updated", summary, user=user, client_id=link.client_id,
+        with transaction():
+            for name, value in values.items():
+                setattr(contact, name, value)
+            summary = f"Updated contact {contact.name}"
+            for link in contact.client_links:
+                audit.record("contact_updated", summary, user=user, client_id=link.client_id,
+                             changes=changes)
+            audit.record("contact_updated", summary, user=user, contact_id=contact.id,
                          changes=changes)
-        audit.record("contact_updated", summary, user=user, contact_id=contact.id,
-                     changes=changes)
-        db.session.commit()
     except StaleDataError:
         # another worker committed between our read and our UPDATE
-        db.session.rollback()
         db.session.refresh(contact)
         raise StaleContact(contact, differences(contact, values)) from None
     return contact
@@ -229,13 +233,7 @@ def update_contact(contact: Contact, data: dict, *, expected_version: int,
 
 def differences(contact: Contact, values: dict) -> list[dict]:
     """Fields whose saved value differs from what the user submitted."""
-    out = []
-    for name in FIELDS:
-        saved, yours = audit.plain(getattr(contact, name)), audit.plain(values.get(name))
-        if saved != yours:
-            out.append({"field": name, "label": FIELD_LABELS[name], "saved": saved,
-                        "yours": yours})
-    return out
+    return audit.compare(contact, values, FIELDS, FIELD_LABELS, ("saved", "yours"))
 
 
 def contact_events(contact: Contact, limit: int = 20):

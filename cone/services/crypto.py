@@ -21,6 +21,7 @@ def _derive(secret: str) -> bytes:
 
 
 def _is_fernet_key(value: str) -> bool:
+    """Whether value decodes to the 32 bytes of a Fernet key."""
     try:
         return len(base64.urlsafe_b64decode(value.encode("ascii"))) == 32
     except (binascii.Error, ValueError, UnicodeEncodeError):

@@ -8,6 +8,7 @@ from sqlalchemy.orm import selectinload
 
 from cone.services import audit
 from cone.services.models import Client, Note, User, db
+from cone.services.tx import transaction
 
 MAX_LENGTH = 10_000
 EXCERPT = 80
@@ -69,6 +70,7 @@ def get_note(client_id: int, note_id: int) -> Note | None:
 
 
 def _require(note: Note, user: User) -> None:
+    """NotAllowed unless user may change the note."""
     if not can_change(note, user):
         raise NotAllowed("Only the note's author or an admin can change it.")
 
@@ -77,9 +79,10 @@ def add_note(client: Client, body: str | None, *, user: User) -> Note:
     """Add a note to the client, written by user."""
     text = clean_body(body)
     note = Note(client_id=client.id, author_id=user.id, body=text)
-    db.session.add(note)
-    audit.record("note_added", f"Added a note: {excerpt(text)}", user=user, client_id=client.id)
-    db.session.commit()
+    with transaction():
+        db.session.add(note)
+        audit.record("note_added", f"Added a note: {excerpt(text)}", user=user,
+                     client_id=client.id)
     return note
 
 
@@ -89,11 +92,11 @@ def edit_note(note: Note, body: str | None, *, user: User) -> Note:
     text = clean_body(body)
     if text == note.body:
         return note
-    before, note.body = note.body, text
-    audit.record("note_edited", f"Edited a note: {excerpt(text)}", user=user,
-                 client_id=note.client_id,
-                 changes=[{"field": "note", "before": before, "after": text}])
-    db.session.commit()
+    with transaction():
+        before, note.body = note.body, text
+        audit.record("note_edited", f"Edited a note: {excerpt(text)}", user=user,
+                     client_id=note.client_id,
+                     changes=[{"field": "note", "before": before, "after": text}])
     return note
 
 
@@ -102,19 +105,19 @@ def set_pinned(note: Note, pinned: bool, *, user: User) -> Note:
     _require(note, user)
     if note.pinned == pinned:
         return note
-    note.pinned = pinned
     verb = "Pinned" if pinned else "Unpinned"
-    audit.record(f"note_{verb.lower()}", f"{verb} a note: {excerpt(note.body)}", user=user,
-                 client_id=note.client_id)
-    db.session.commit()
+    with transaction():
+        note.pinned = pinned
+        audit.record(f"note_{verb.lower()}", f"{verb} a note: {excerpt(note.body)}", user=user,
+                     client_id=note.client_id)
     return note
 
 
 def delete_note(note: Note, *, user: User) -> None:
     """Delete the note; its text stays in the activity event as the "before"."""
     _require(note, user)
-    audit.record("note_deleted", f"Deleted a note: {excerpt(note.body)}", user=user,
-                 client_id=note.client_id,
-                 changes=[{"field": "note", "before": note.body, "after": None}])
-    db.session.delete(note)
-    db.session.commit()
+    with transaction():
+        audit.record("note_deleted", f"Deleted a note: {excerpt(note.body)}", user=user,
+                     client_id=note.client_id,
+                     changes=[{"field": "note", "before": note.body, "after": None}])
+        db.session.delete(note)

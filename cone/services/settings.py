@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from cone.services import audit, crypto
 from cone.services.models import Setting, User, db, utcnow
+from cone.services.tx import transaction
 
 COMPANIES_HOUSE_API_KEY = "companies_house_api_key"
 LABELS = {COMPANIES_HOUSE_API_KEY: "Companies House API key"}
@@ -36,7 +37,7 @@ def set_secret(name: str, value: str | None, config, *, user: User | None) -> bo
     """Save (or, when value is blank, remove) a secret; returns whether one is now set."""
     value = (value or "").strip()
     label = LABELS.get(name, name)
-    try:
+    with transaction():
         row = db.session.get(Setting, name)
         if not value:
             if row is not None:
@@ -50,8 +51,4 @@ def set_secret(name: str, value: str | None, config, *, user: User | None) -> bo
             row.updated_at, row.updated_by_id = utcnow(), user.id if user else None
             # The event says that it changed, never the value
             audit.record("setting_changed", f"Saved a new {label}", user=user)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
     return bool(value)

@@ -1,15 +1,20 @@
 """Where a client's data comes from: the providers, their names, what each owns, resync results.
 
 One table of provider names for services, views and templates alike; OWNED_FIELDS says which
-client fields the active source keeps read-only (docs/DESIGN.md, "Sources and ownership").
+client fields the active source keeps read-only (docs/DESIGN.md, "Sources and ownership");
+find_connection is the one way to pick the platform connection a job or a resync uses.
+This module sits low in the services layer (models and providers.base only), so every
+service can import it without a cycle.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from cone.services.models import Client
-from cone.services.providers.base import ProviderError
+from sqlalchemy import select
+
+from cone.services.models import Client, Connection, ExternalLink, db
+from cone.services.providers.base import ProviderAuthError, ProviderError
 
 # Provider key → the name people know it by
 PROVIDER_NAMES: dict[str, str] = {
@@ -34,9 +39,61 @@ class NotLinked(ProviderError):
     default = "This client is not linked to that source."
 
 
+class NotConnected(ProviderAuthError):
+    """No connection to use: the platform is unknown or not connected, or several could be meant.
+
+    .several lists the candidates when more than one matched, so a caller can ask which.
+    """
+
+    default = ("That accounting platform is not connected: an admin can connect it on the "
+               "Integrations page.")
+
+    def __init__(self, message: str | None = None, several: list[Connection] | None = None):
+        self.several = several or []
+        super().__init__(message)
+
+
+def find_connection(provider: str, tenant: str | None = None, *,
+                    connection_id: int | str | None = None) -> Connection:
+    """The platform's connection: the one with this tenant (id or name) or id, else its only one."""
+    if provider not in ACCOUNTING_PROVIDERS:
+        known = ", ".join(sorted(ACCOUNTING_PROVIDERS))
+        raise NotConnected(f"“{provider}” is not an accounting platform Cone knows ({known}).")
+    label = PROVIDER_NAMES[provider]
+    found = list(db.session.scalars(select(Connection).where(Connection.provider == provider)
+                                    .order_by(Connection.tenant_name, Connection.id)))
+    if tenant:
+        found = [c for c in found if tenant in (c.tenant_id, c.tenant_name)]
+    if connection_id:
+        found = [c for c in found if str(c.id) == str(connection_id)]
+    if not found:
+        where = f" to “{tenant}”" if tenant else " to that organisation" if connection_id else ""
+        raise NotConnected(f"{label} is not connected{where}: an admin can connect it on the "
+                           "Integrations page.")
+    if len(found) > 1:
+        names = ", ".join(f"{c.tenant_name} ({c.tenant_id})" for c in found)
+        raise NotConnected(f"{label} is connected to several organisations ({names}): "
+                           "choose one.", several=found)
+    return found[0]
+
+
 def source_name(provider: str) -> str:
     """"Xero", "Companies House", "a CSV file"… for sentences."""
     return "a CSV file" if provider == "csv" else PROVIDER_NAMES.get(provider, provider)
+
+
+def link_to(client: Client, provider: str, external_id: str, tenant_id: str = "") -> ExternalLink:
+    """The client's link to this record: an earlier (inactive) one again, else a new one.
+
+    Reusing the row keeps one link per record, so the client's history of sources stays whole.
+    """
+    link = next((li for li in client.external_links if li.provider == provider
+                 and li.tenant_id == tenant_id and li.external_id == external_id), None)
+    if link is None:
+        link = ExternalLink(client=client, provider=provider, tenant_id=tenant_id,
+                            external_id=external_id)
+        db.session.add(link)
+    return link
 
 
 def owned_fields(client: Client) -> frozenset[str]:
@@ -57,4 +114,5 @@ class SyncResult:
 
     @property
     def changed(self) -> bool:
+        """Whether the sync changed anything."""
         return bool(self.changes)

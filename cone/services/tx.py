@@ -37,6 +37,7 @@ def retry_on_stale(work: Callable[[], T], *, refresh: Callable[[], object]) -> T
         with transaction():
             return work()
     except StaleDataError:
-        refresh()
+        pass
     with transaction():
+        refresh()
         return work()

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from cone.services.models import ROLES, LoginThrottle, User, db, utcnow
+from cone.services.tx import transaction
 
 # Failures allowed before delays start; an office shares one IP, so that key gets more
 FREE_FAILURES = {"email": 5, "ip": 20}
@@ -35,14 +36,17 @@ class Throttled(Exception):
 
 
 def normalise_email(email: str) -> str:
+    """The address as stored and compared: trimmed, lower case."""
     return email.strip().lower()
 
 
 def generate_password() -> str:
+    """A random password for a new account."""
     return secrets.token_urlsafe(12)
 
 
 def get_by_email(email: str) -> User | None:
+    """The user with this e-mail address, if any."""
     return db.session.scalar(select(User).where(User.email == normalise_email(email)))
 
 
@@ -61,12 +65,13 @@ def create_user(email: str, *, role: str = "staff", name: str | None = None,
         raise UserError("The password must have at least 8 characters.")
     user = User(email=email, name=(name or email.split("@")[0]).strip(), role=role,
                 password_hash=generate_password_hash(password))
-    db.session.add(user)
-    db.session.commit()
+    with transaction():
+        db.session.add(user)
     return user, password
 
 
 def _throttles(keys: list[str]) -> dict[str, LoginThrottle]:
+    """The throttle rows of these keys, by key."""
     rows = db.session.scalars(select(LoginThrottle).where(LoginThrottle.key.in_(keys)))
     return {row.key: row for row in rows}
 
@@ -94,18 +99,18 @@ def authenticate(email: str, password: str, ip: str) -> User:
     user = get_by_email(email)
     ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
     if user and ok and user.active:
-        for row in rows.values():
-            db.session.delete(row)
-        user.last_login_at = now
-        db.session.commit()
+        with transaction():
+            for row in rows.values():
+                db.session.delete(row)
+            user.last_login_at = now
         return user
     for _attempt in range(2):
         try:
-            _count_failure(keys, now)
-            db.session.commit()
+            with transaction():
+                _count_failure(keys, now)
             break
         except IntegrityError:  # another worker added the row first: count on its row
-            db.session.rollback()
+            pass
     raise InvalidCredentials()
 
 
@@ -124,6 +129,7 @@ def _count_failure(keys: list[str], now: datetime) -> None:
 
 
 def list_users() -> list[User]:
+    """Every user, by name."""
     return list(db.session.scalars(select(User).order_by(func.lower(User.name))))
 
 
@@ -138,16 +144,17 @@ def update_user(user: User, *, name: str, role: str, active: bool, acting: User)
         raise UserError(f"Role must be one of: {', '.join(ROLES)}.")
     if user.id == acting.id and (role != "admin" or not active):
         raise UserError("You cannot remove your own admin role or deactivate yourself.")
-    user.name, user.role, user.active = name.strip(), role, active
-    db.session.commit()
+    with transaction():
+        user.name, user.role, user.active = name.strip(), role, active
     return user
 
 
 def set_password(user: User, password: str) -> None:
+    """Replace the user's password (at least 8 characters)."""
     if len(password) < 8:
         raise UserError("The password must have at least 8 characters.")
-    user.password_hash = generate_password_hash(password)
-    db.session.commit()
+    with transaction():
+        user.password_hash = generate_password_hash(password)
 
 
 def ensure_admin() -> tuple[User, str] | None:

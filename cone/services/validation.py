@@ -34,6 +34,14 @@ def _squash(v: str) -> str:
     return _SPACES.sub("", v or "").upper()
 
 
+def _matching(v: str, pattern: str, message: str) -> str:
+    """The squashed value when it matches pattern in full; otherwise Invalid(message)."""
+    s = _squash(v)
+    if not re.fullmatch(pattern, s):
+        raise Invalid(message)
+    return s
+
+
 def or_none(check: Callable[[str], str], value: Any) -> str | None:
     """The normalised identifier, or None when it is missing or malformed."""
     if not value:
@@ -131,27 +139,18 @@ def phone(v: str) -> str:
 
 def paye_reference(v: str) -> str:
     """An employer PAYE reference: tax office number, slash, reference ("123/AB45678")."""
-    s = _squash(v)
-    if not re.fullmatch(r"[0-9]{3}/[A-Z0-9]{1,10}", s):
-        raise Invalid("Enter a PAYE reference like 123/AB45678.")
-    return s
+    return _matching(v, r"[0-9]{3}/[A-Z0-9]{1,10}", "Enter a PAYE reference like 123/AB45678.")
 
 
 def accounts_office_reference(v: str) -> str:
     """An employer Accounts Office reference ("123PA12345678"; the last may be X)."""
-    s = _squash(v)
-    if not re.fullmatch(r"[0-9]{3}P[A-Z][0-9]{7}[0-9X]", s):
-        raise Invalid("Enter an Accounts Office reference of 13 characters, "
-                      "like 123PA12345678.")
-    return s
+    return _matching(v, r"[0-9]{3}P[A-Z][0-9]{7}[0-9X]",
+                     "Enter an Accounts Office reference of 13 characters, like 123PA12345678.")
 
 
 def ch_auth_code(v: str) -> str:
     """A Companies House authentication code: 6 letters or digits."""
-    s = _squash(v)
-    if not re.fullmatch(r"[A-Z0-9]{6}", s):
-        raise Invalid("The authentication code has 6 letters or digits.")
-    return s
+    return _matching(v, r"[A-Z0-9]{6}", "The authentication code has 6 letters or digits.")
 
 
 def sic_codes(v: str) -> list[str]:

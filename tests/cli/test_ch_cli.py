@@ -4,7 +4,7 @@ from cone import wiring
 from cone.services.models import Client, ImportRun, db
 
 
-def test_ch_import_prints_a_line_per_number(ch_app, runner):
+def test_ch_import_prints_a_line_per_number(ch_app, app_ctx, runner):
     result = runner.invoke(args=["cone", "ch-import", "9876543", "OC412345"])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()

@@ -13,7 +13,7 @@ from cone.services.search import bulk_load
 from cone.services.search import ClientQuery, search_clients
 from cone.services.models import (ActivityEvent, Client, ClientContact, Contact, User,
                                   client_tags, db)
-from tests.conftest import add_user
+from tests.helpers import add_user
 
 NI_NUMBER = re.compile(r"^(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]\d{6}[A-D]$")
 COMPANY_NUMBER = re.compile(r"^(\d{8}|(SC|NI|OC|SO|NC)\d{6})$")
@@ -28,7 +28,7 @@ def user(email) -> User | None:
     return db.session.scalar(select(User).where(User.email == email))
 
 
-def test_create_user_with_password(runner):
+def test_create_user_with_password(runner, app_ctx):
     r = cone(runner, "create-user", "Ann@Example.com", "--role", "admin", "--password",
              "long enough", "--name", "Ann Admin")
     assert r.exit_code == 0 and "Created admin ann@example.com." in r.output
@@ -38,14 +38,14 @@ def test_create_user_with_password(runner):
     assert check_password_hash(made.password_hash, "long enough")
 
 
-def test_create_user_generates_and_prints_password(runner):
+def test_create_user_generates_and_prints_password(runner, app_ctx):
     r = cone(runner, "create-user", "sam@example.com", "--role", "staff")
     assert r.exit_code == 0
     password = re.search(r"Password: (\S+)", r.output).group(1)
     assert check_password_hash(user("sam@example.com").password_hash, password)
 
 
-def test_create_user_duplicate_fails_clearly(runner):
+def test_create_user_duplicate_fails_clearly(runner, app_ctx):
     add_user("sam@example.com", "staff")
     r = cone(runner, "create-user", "SAM@example.com", "--role", "admin", "--password", "x" * 10)
     assert r.exit_code == 1
@@ -53,13 +53,13 @@ def test_create_user_duplicate_fails_clearly(runner):
     assert db.session.scalar(select(func.count(User.id))) == 1
 
 
-def test_create_user_bad_role(runner):
+def test_create_user_bad_role(runner, app_ctx):
     r = cone(runner, "create-user", "x@example.com", "--role", "owner")
     assert r.exit_code == 2 and "Invalid value for '--role'" in r.output
     assert user("x@example.com") is None
 
 
-def test_create_user_short_password(runner):
+def test_create_user_short_password(runner, app_ctx):
     r = cone(runner, "create-user", "x@example.com", "--role", "staff", "--password", "short")
     assert r.exit_code == 1 and "at least 8 characters" in r.output
     assert user("x@example.com") is None
@@ -70,7 +70,7 @@ def test_create_user_bad_email(runner):
     assert r.exit_code == 1 and "is not an e-mail address" in r.output
 
 
-def test_ensure_admin_prints_credentials_once(runner):
+def test_ensure_admin_prints_credentials_once(runner, app_ctx):
     r = cone(runner, "ensure-admin")
     assert r.exit_code == 0
     email, password = re.search(r"Created the first admin: (\S+) / password: (\S+)",
@@ -135,7 +135,7 @@ def check_client(c: Client) -> None:
         assert (c.year_end_day, c.year_end_month) == (5, 4)
 
 
-def test_seed_demo_is_repeatable_with_a_seed(app, runner):
+def test_seed_demo_is_repeatable_with_a_seed(app_ctx, runner):
     cone(runner, "seed-demo", "--clients", "20", "--seed", "3")
     first = [c.display_name for c in db.session.scalars(select(Client).order_by(Client.id))]
     db.session.execute(ClientContact.__table__.delete())
@@ -161,13 +161,13 @@ def test_seed_demo_twice_adds_more_and_new_rows_still_insert(runner, admin):
     assert client.id == 13
 
 
-def test_seed_demo_without_users_leaves_managers_empty(runner):
+def test_seed_demo_without_users_leaves_managers_empty(runner, app_ctx):
     assert cone(runner, "seed-demo", "--clients", "10").exit_code == 0
     assert db.session.scalar(select(func.count(Client.id)).where(Client.manager_id.is_not(None))) == 0
 
 
 @pytest.mark.parametrize("value", ["0", "-3", "ten", ""])
-def test_seed_demo_bad_count(runner, value):
+def test_seed_demo_bad_count(runner, app_ctx, value):
     r = cone(runner, "seed-demo", "--clients", value)
     assert r.exit_code != 0 and "Invalid value for '--clients'" in r.output
     assert db.session.scalar(select(func.count(Client.id))) == 0
@@ -180,13 +180,13 @@ def test_seed_refuses_bad_counts_directly(app):
         demo.seed(demo.MAX_CLIENTS + 1)
 
 
-def test_seed_reports_progress_per_batch(app):
+def test_seed_reports_progress_per_batch(app_ctx):
     seen = []
     assert demo.seed(demo.BATCH + 5, seed=1, progress=seen.append) == demo.BATCH + 5
     assert seen == [demo.BATCH, demo.BATCH + 5]
 
 
-def test_seed_leaves_the_search_index_exactly_matching_the_rows(app, admin):
+def test_seed_leaves_the_search_index_exactly_matching_the_rows(app_ctx, admin):
     demo.seed(demo.BATCH + 150, seed=5)
     assert bulk_load.mismatches(db.session) == []
     assert db.session.scalar(text("SELECT count(*) FROM client_search")) == demo.BATCH + 150
@@ -194,7 +194,7 @@ def test_seed_leaves_the_search_index_exactly_matching_the_rows(app, admin):
     assert bulk_load.mismatches(db.session) == []
 
 
-def test_a_big_load_rebuilds_the_index_whole_and_exactly(app):
+def test_a_big_load_rebuilds_the_index_whole_and_exactly(app_ctx):
     demo.seed(3, seed=8)
     with bulk_load.bulk_load(db.session, big=5):
         for i in range(6):
@@ -204,7 +204,7 @@ def test_a_big_load_rebuilds_the_index_whole_and_exactly(app):
     assert search_clients(ClientQuery(q="loaded ltd")).total == 6
 
 
-def test_index_upkeep_resumes_after_a_seed(app):
+def test_index_upkeep_resumes_after_a_seed(app_ctx):
     demo.seed(30, seed=2)
     client = db.session.scalar(select(Client).order_by(Client.id))
     client.display_name = "Zebedee Quux"
@@ -220,7 +220,7 @@ def test_index_upkeep_resumes_after_a_seed(app):
         ["Fresh After Seed"]
 
 
-def test_a_load_that_fails_part_way_still_indexes_what_it_committed(app):
+def test_a_load_that_fails_part_way_still_indexes_what_it_committed(app_ctx):
     with pytest.raises(RuntimeError), bulk_load.bulk_load(db.session):
         db.session.add(Client(kind="business", display_name="Committed Ltd"))
         db.session.commit()
@@ -232,7 +232,7 @@ def test_a_load_that_fails_part_way_still_indexes_what_it_committed(app):
         ["Committed Ltd"]
 
 
-def test_mismatches_notices_missing_and_stale_documents(app):
+def test_mismatches_notices_missing_and_stale_documents(app_ctx):
     demo.seed(5, seed=4)
     first, last = db.session.scalars(select(Client.id).order_by(Client.id)).all()[::4]
     key = "rowid" if db.engine.dialect.name == "sqlite" else "client_id"

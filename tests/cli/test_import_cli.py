@@ -28,7 +28,7 @@ def count(model) -> int:
     return db.session.scalar(select(func.count()).select_from(model))
 
 
-def test_dry_run_prints_the_plan_and_writes_nothing(xero_app, xero_emulator, runner):
+def test_dry_run_prints_the_plan_and_writes_nothing(xero_app, app_ctx, xero_emulator, runner):
     connect(xero_app, xero_emulator)
     result = runner.invoke(args=["cone", "import", "xero", "--dry-run"])
     assert result.exit_code == 0, result.output
@@ -37,7 +37,7 @@ def test_dry_run_prints_the_plan_and_writes_nothing(xero_app, xero_emulator, run
     assert (count(Client), count(ImportRun), count(ExternalLink)) == (0, 0, 0)
 
 
-def test_import_creates_then_a_rerun_duplicates_nothing(xero_app, xero_emulator, runner):
+def test_import_creates_then_a_rerun_duplicates_nothing(xero_app, app_ctx, xero_emulator, runner):
     connect(xero_app, xero_emulator)
     result = runner.invoke(args=["cone", "import", "xero"])
     created = count(Client)
@@ -59,7 +59,7 @@ def test_import_creates_then_a_rerun_duplicates_nothing(xero_app, xero_emulator,
     assert (second.created, second.updated) == (0, 0), again.output
 
 
-def test_a_changed_contact_is_updated_on_the_next_run(xero_app, xero_emulator, runner):
+def test_a_changed_contact_is_updated_on_the_next_run(xero_app, app_ctx, xero_emulator, runner):
     connect(xero_app, xero_emulator)
     runner.invoke(args=["cone", "import", "xero"])
     tom = db.session.scalars(select(Client).where(Client.display_name == "Tom Jones")).one()
@@ -97,7 +97,7 @@ def test_refusals_are_clear(app, runner, args, message):
     assert result.exit_code == 1 and message in result.output
 
 
-def test_several_organisations_need_a_tenant(xero_app, xero_emulator, runner):
+def test_several_organisations_need_a_tenant(xero_app, app_ctx, xero_emulator, runner):
     connect(xero_app, xero_emulator)
     connect(xero_app, xero_emulator, tenant="other-tenant", name="Other Org")
     result = runner.invoke(args=["cone", "import", "xero", "--dry-run"])
@@ -107,7 +107,7 @@ def test_several_organisations_need_a_tenant(xero_app, xero_emulator, runner):
     assert result.exit_code == 0, result.output
 
 
-def test_a_platform_failure_is_reported_and_writes_nothing(xero_app, xero_emulator, runner):
+def test_a_platform_failure_is_reported_and_writes_nothing(xero_app, app_ctx, xero_emulator, runner):
     connect(xero_app, xero_emulator)
     xero_emulator.fail_next("/api.xro/2.0/Contacts", 503, times=20)
     result = runner.invoke(args=["cone", "import", "xero"])
@@ -115,7 +115,7 @@ def test_a_platform_failure_is_reported_and_writes_nothing(xero_app, xero_emulat
     assert count(Client) == 0 and count(ImportRun) == 0
 
 
-def test_the_next_run_asks_only_for_changes_since_the_last_clean_one(xero_app, xero_emulator,
+def test_the_next_run_asks_only_for_changes_since_the_last_clean_one(xero_app, app_ctx, xero_emulator,
                                                                       runner):
     connect(xero_app, xero_emulator)
     first = runner.invoke(args=["cone", "import", "xero"])

@@ -1,11 +1,8 @@
 """Browser fixtures: the app served on a loopback port, driven by Debian's Chromium."""
-import threading
-
 import pytest
-from playwright.sync_api import expect
-from werkzeug.serving import make_server
+from playwright.sync_api import expect, sync_playwright
 
-from tests.conftest import PASSWORD
+from tests.helpers import serve
 
 CHROMIUM = "/usr/bin/chromium"
 # Assertions wait as long as actions do: a busy 2-core CI machine is slower than a laptop
@@ -22,7 +19,6 @@ def pytest_collection_modifyitems(items):
 
 @pytest.fixture(scope="session")
 def browser():
-    from playwright.sync_api import sync_playwright
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
@@ -33,12 +29,7 @@ def browser():
 def server_url(app):
     """The test app on 127.0.0.1 with CSRF on, as in production; yields its base URL."""
     app.config["WTF_CSRF_ENABLED"] = True
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
+    yield from serve(app)
 
 
 @pytest.fixture
@@ -52,12 +43,3 @@ def context(browser):
 @pytest.fixture
 def page(context):
     return context.new_page()
-
-
-def sign_in(page, base_url: str, email: str, password: str = PASSWORD):
-    """Sign in through the real form and wait for the client list."""
-    page.goto(f"{base_url}/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{base_url}/clients**")

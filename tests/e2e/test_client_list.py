@@ -4,11 +4,10 @@ import re
 from playwright.sync_api import expect
 
 from cone.services.models import Client, db
-from tests.conftest import add_user
-from tests.e2e.conftest import sign_in
+from tests.helpers import add_user, sign_in
 
 
-def test_live_search_filters_and_history(page, server_url, app):
+def test_live_search_filters_and_history(page, server_url, app_ctx):
     add_user("sam@example.com", "staff", "Sam Staff")
     for name, kind in [("Acme Trading Ltd", "business"), ("Zoë Archer", "individual"),
                        ("Acme Holdings Ltd", "business")]:

@@ -5,8 +5,7 @@ from playwright.sync_api import expect
 
 from cone.services import clients
 from cone.services.models import Client, Contact, db
-from tests.conftest import add_user
-from tests.e2e.conftest import sign_in
+from tests.helpers import add_user, sign_in
 
 
 def test_create_business_with_new_and_picked_contact_by_keyboard(server_url, page, staff):

@@ -5,7 +5,7 @@ import re
 from playwright.sync_api import expect
 
 from cone.services.models import Client, db
-from tests.e2e.conftest import sign_in
+from tests.helpers import sign_in
 
 
 def test_create_from_companies_house_resync_unlink_and_edit(ch_app, ch_emulator, server_url,

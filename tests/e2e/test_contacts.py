@@ -3,9 +3,8 @@ import re
 
 from playwright.sync_api import expect
 
-from cone.services import clients as cs
 from cone.services import contacts
-from tests.e2e.conftest import sign_in
+from tests.helpers import sign_in
 
 
 def person(first, last, email=None):
@@ -13,16 +12,10 @@ def person(first, last, email=None):
                                    user=None)
 
 
-def business(user, name, contact):
-    return cs.create_client("business", {"legal_name": name},
-                            cs.ContactsInput(new=[], existing=[cs.ContactChoice(contact.id)],
-                                             primary="existing:0"), user=user)
-
-
-def test_search_open_edit_and_see_it_on_the_client(server_url, page, admin):
+def test_search_open_edit_and_see_it_on_the_client(server_url, page, admin, make_client):
     jane = person("Jane", "Doe", "jane@example.com")
     person("John", "Smith", "john@example.com")
-    acme = business(admin, "Acme Ltd", jane)
+    acme = make_client(legal_name="Acme Ltd", contact=jane, user=admin)
     sign_in(page, server_url, admin.email)
 
     page.get_by_role("link", name="Contacts").click()
@@ -55,12 +48,12 @@ def test_search_open_edit_and_see_it_on_the_client(server_url, page, admin):
     expect(section.get_by_role("link", name="020 7946 0000")).to_be_visible()
 
 
-def test_link_with_the_keyboard_and_make_primary(server_url, page, admin):
+def test_link_with_the_keyboard_and_make_primary(server_url, page, admin, make_client):
     jane = person("Jane", "Doe", "jane@example.com")
     person("Bob", "Roe", "bob@example.com")
     person("Bobby", "Robinson")
     person("Carol", "King")  # offered on focus, gone once "bob r" is typed
-    acme = business(admin, "Acme Ltd", jane)
+    acme = make_client(legal_name="Acme Ltd", contact=jane, user=admin)
     sign_in(page, server_url, admin.email)
     page.goto(f"{server_url}/clients/{acme.id}?tab=contacts")
 

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from cone import jobs
 from cone.services.models import Client, db
-from tests.e2e.conftest import sign_in
+from tests.helpers import sign_in
 
 
 @contextlib.contextmanager

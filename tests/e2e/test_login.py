@@ -1,7 +1,7 @@
 """A person opens Cone, signs in as a fresh admin, sees the clients page and signs out."""
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import sign_in
+from tests.helpers import sign_in
 
 
 def test_sign_in_and_out(server_url, page, admin):

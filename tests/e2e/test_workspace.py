@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 from cone.services import clients as cs
 from cone.services import contacts
 from cone.services.models import CompaniesHouseProfile, Officer, db
-from tests.e2e.conftest import sign_in
+from tests.helpers import sign_in
 
 TAB_HEADINGS = {"Overview": "Recent activity", "Contacts": "Contacts",
                 "Companies House": re.compile("^Companies House"), "Deadlines": "Deadlines",

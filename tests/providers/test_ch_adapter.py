@@ -1,21 +1,21 @@
 """The Companies House adapter over real HTTP against the emulator: every call, every failure."""
+import time
 from datetime import date
 
 import httpx
 import pytest
 
 from cone import wiring
-
 from cone.services import settings
-from cone.services.models import Address
+from cone.services.models import Address, db
 from cone.services.providers.base import (ProviderAuthError, ProviderBadResponse, ProviderError,
                                           ProviderNotFound, ProviderUnavailable, RateLimited)
+from cone.services.providers.codes import (describe_company_status, describe_company_type,
+                                           describe_nature_of_control, describe_officer_role,
+                                           sic_description)
 from cone.services.providers.companies_house import (CompaniesHouse, InvalidCompanyNumber,
-                                                     describe_company_status,
-                                                     describe_company_type,
-                                                     describe_nature_of_control,
-                                                     describe_officer_role,
-                                                     normalise_company_number, sic_description)
+                                                     normalise_company_number, rate_hint)
+from cone.services.providers.http import RetryPolicy
 from cone.services.providers.pacing import DatabasePacer
 
 
@@ -26,8 +26,14 @@ def http(ch_emulator):
 
 
 @pytest.fixture
-def ch(http):
-    return CompaniesHouse(http, retries=2, backoff=0)
+def sleeps():
+    return []
+
+
+@pytest.fixture
+def ch(http, sleeps):
+    """The adapter with two retries; its waits are recorded, never slept."""
+    return CompaniesHouse(http, policy=RetryPolicy(retries=2), sleep=sleeps.append)
 
 
 def company_requests(emulator, number):
@@ -202,12 +208,12 @@ def test_unknown_members_and_enumeration_values_are_accepted(ch, ch_emulator):
     assert describe_officer_role("space-captain") == "Space captain"
 
 
-def test_bad_key_is_an_auth_error(ch_emulator):
+def test_bad_key_is_an_auth_error(ch_emulator, sleeps):
     with httpx.Client(base_url=ch_emulator.url, auth=("wrong", ""), timeout=2) as http:
         with pytest.raises(ProviderAuthError) as e:
-            CompaniesHouse(http, backoff=0).search("northwind")
+            CompaniesHouse(http, sleep=sleeps.append).search("northwind")
     assert "refused the API key" in str(e.value)
-    assert e.value.message == str(e.value)
+    assert e.value.message == str(e.value) and sleeps == []  # a refusal is not retried
 
 
 @pytest.mark.parametrize("number", ["99999999", "99999998", "12345678"])
@@ -217,11 +223,13 @@ def test_unknown_company_is_not_found_whatever_the_body(ch, number):
     assert "no company with that number" in e.value.message
 
 
-def test_429_reads_retry_after(ch, ch_emulator):
+def test_429_reads_retry_after(ch, ch_emulator, sleeps):
     with pytest.raises(RateLimited) as e:
         ch.fetch_company("42900429")
     assert e.value.retry_after == 7 and "try again in 7 seconds" in e.value.message
-    assert len(company_requests(ch_emulator, "42900429")) == 1  # no pacer: no blind retry
+    assert e.value.message.startswith("Companies House is limiting requests")
+    # No pacer means a page is waiting: say when to try again rather than sleep
+    assert len(company_requests(ch_emulator, "42900429")) == 1 and sleeps == []
 
 
 def test_429_without_retry_after_waits_for_the_window_reset(ch, ch_emulator):
@@ -231,36 +239,49 @@ def test_429_without_retry_after_waits_for_the_window_reset(ch, ch_emulator):
     with pytest.raises(RateLimited) as e:
         ch.search("northwind")
     assert 250 <= e.value.retry_after <= 301
+    assert "try again in 5 minutes" in e.value.message
+
+
+def test_rate_hint_prefers_retry_after_then_the_window_reset():
+    now = lambda: 1_000_000.0  # noqa: E731
+    assert rate_hint(httpx.Response(429, headers={"Retry-After": "0"}), now) == 1
+    assert rate_hint(httpx.Response(429, headers={"X-Ratelimit-Reset": "1000120"}), now) == 121
+    assert rate_hint(httpx.Response(429, headers={"X-Ratelimit-Reset": "999000"}), now) == 1
+    assert rate_hint(httpx.Response(429), now) is None
 
 
 @pytest.mark.parametrize("number, status", [("50000500", 500), ("50000503", 503)])
-def test_server_errors_retry_a_bounded_number_of_times(ch, ch_emulator, number, status):
+def test_server_errors_retry_a_bounded_number_of_times(ch, ch_emulator, sleeps, number,
+                                                       status):
     with pytest.raises(ProviderUnavailable) as e:
         ch.fetch_company(number)
     assert f"error {status}" in e.value.message
     assert len(company_requests(ch_emulator, number)) == 3  # the first try and two retries
+    assert sleeps == [0.5, 1]
 
 
 def test_a_passing_failure_is_retried_with_backoff(http, ch_emulator):
     waits = []
     ch_emulator.fail_next("/company/09876543", 503, times=2)
-    ch = CompaniesHouse(http, retries=3, backoff=0.25, sleep=waits.append)
+    ch = CompaniesHouse(http, policy=RetryPolicy(backoff=0.25), sleep=waits.append)
     assert ch.fetch_company("09876543").company_name == "NORTHWIND ANALYTICS LTD"
     assert waits == [0.25, 0.5]
 
 
-def test_timeout_is_unavailable(ch_emulator):
+def test_timeout_is_unavailable(ch_emulator, sleeps):
     ch_emulator.slow(1.0)
     with httpx.Client(base_url=ch_emulator.url, auth=(ch_emulator.key, ""), timeout=0.2) as http:
         with pytest.raises(ProviderUnavailable) as e:
-            CompaniesHouse(http, retries=1, backoff=0).fetch_company("77777777")
+            CompaniesHouse(http, policy=RetryPolicy(retries=1),
+                           sleep=sleeps.append).fetch_company("77777777")
     assert "did not answer in time" in e.value.message
+    assert sleeps == [0.5]
 
 
-def test_connection_refused_is_unavailable():
+def test_connection_refused_is_unavailable(sleeps):
     with httpx.Client(base_url="http://127.0.0.1:9", timeout=1) as http:
         with pytest.raises(ProviderUnavailable) as e:
-            CompaniesHouse(http, retries=1, backoff=0).search("x")
+            CompaniesHouse(http, policy=RetryPolicy(retries=1), sleep=sleeps.append).search("x")
     assert "could not connect" in e.value.message
 
 
@@ -276,7 +297,7 @@ def test_other_refusals_are_provider_errors(ch, ch_emulator):
     ch_emulator.fail_next("/search/companies", 416)
     with pytest.raises(ProviderError) as e:
         ch.search("northwind")
-    assert "error 416" in e.value.message
+    assert e.value.message == "Companies House refused the request (error 416)."
 
 
 def test_enumeration_words():
@@ -289,7 +310,7 @@ def test_enumeration_words():
     assert describe_company_status("dissolved") == "Dissolved"
 
 
-def test_wiring_needs_a_key(app):
+def test_wiring_needs_a_key(app, app_ctx):
     app.config["COMPANIES_HOUSE_API_KEY"] = None
     with pytest.raises(ProviderAuthError) as e:
         wiring.companies_house(app)
@@ -332,8 +353,7 @@ class Clock:
         self.now += seconds
 
 
-def test_pacer_keeps_within_the_budget_across_instances(app):
-    from cone.services.models import db
+def test_pacer_keeps_within_the_budget_across_instances(app_ctx):
     clock = Clock()
     first = DatabasePacer(db.engine, "test", limit=2, window=300, clock=clock, sleep=clock.sleep)
     second = DatabasePacer(db.engine, "test", limit=2, window=300, clock=clock,
@@ -345,16 +365,15 @@ def test_pacer_keeps_within_the_budget_across_instances(app):
     assert sum(clock.slept) == 300
 
 
-def test_pacer_obeys_the_server_count_and_429(app, ch_emulator, http):
-    from cone.services.models import db
+def test_pacer_obeys_the_server_count_and_429(app_ctx, ch_emulator, http):
     clock = Clock()
-    clock.now = __import__("time").time()
+    clock.now = time.time()
     pacer = DatabasePacer(db.engine, "companies_house", limit=600, window=300, clock=clock,
                           sleep=clock.sleep)
     ch_emulator.fail_next("/company/09876543", 429)
-    ch = CompaniesHouse(http, pacer=pacer, retries=2, backoff=0)
+    ch = CompaniesHouse(http, pacer=pacer, policy=RetryPolicy(retries=2), sleep=clock.sleep)
     assert ch.fetch_company("09876543").company_number == "09876543"
-    assert clock.slept and sum(clock.slept) >= 7  # held for Retry-After, then retried
+    assert clock.slept == [7]  # waited out Retry-After once; the shared budget agreed
     pacer.observe(0, int(clock.now) + 42)
     before = sum(clock.slept)
     pacer.acquire()

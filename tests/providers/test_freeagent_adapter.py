@@ -9,7 +9,8 @@ from cone.services.providers.accounting import ADAPTERS, ContactPerson
 from cone.services.providers.base import (ProviderAuthError, ProviderBadResponse,
                                           ProviderNotFound, ProviderUnavailable, RateLimited)
 from cone.services.providers.freeagent import FreeAgent
-from tests.conftest import HandTokens
+from cone.services.providers.http import RetryPolicy
+from tests.helpers import HandTokens
 
 
 @pytest.fixture
@@ -27,10 +28,11 @@ def make(freeagent_emulator, tokens, sleeps):
     """An adapter on its own HTTP client; sleeps are recorded instead of slept."""
     clients = []
 
-    def build(timeout=5.0, **options):
+    def build(timeout=5.0, page_size=None, **policy):
         http = httpx.Client(base_url=freeagent_emulator.api_url, timeout=timeout)
         clients.append(http)
-        return FreeAgent(http, "", tokens, sleep=sleeps.append, backoff=0.01, **options)
+        return FreeAgent(http, "", tokens, policy=RetryPolicy(backoff=0.01, **policy),
+                         sleep=sleeps.append, page_size=page_size)
     yield build
     for http in clients:
         http.close()

@@ -8,9 +8,9 @@ from cone.services.models import Address
 from cone.services.providers.accounting import ADAPTERS
 from cone.services.providers.base import (ProviderAuthError, ProviderBadResponse,
                                           ProviderNotFound, ProviderUnavailable, RateLimited)
-from cone.services.providers import quickbooks as qb
+from cone.services.providers.http import RetryPolicy
 from cone.services.providers.quickbooks import QuickBooks
-from tests.conftest import HandTokens
+from tests.helpers import HandTokens
 
 REALM = "9130350000000001"
 QUERY = f"/v3/company/{REALM}/query"
@@ -22,10 +22,15 @@ def tokens(quickbooks_emulator):
 
 
 @pytest.fixture
-def books(quickbooks_emulator, tokens):
+def sleeps():
+    return []
+
+
+@pytest.fixture
+def books(quickbooks_emulator, tokens, sleeps):
+    """The adapter under the default policy; its sleeps are recorded, not slept."""
     adapter = QuickBooks(httpx.Client(base_url=quickbooks_emulator.url, timeout=2), REALM,
-                         tokens)
-    adapter.api.backoff, adapter.pause = 0, 0
+                         tokens, policy=RetryPolicy(), sleep=sleeps.append)
     yield adapter
     adapter.close()
 
@@ -68,14 +73,16 @@ def test_pages_until_a_short_page(books, quickbooks_emulator):
     assert starts == ["1", "1001", "2001"]
 
 
-def test_a_full_last_page_ends_with_an_empty_one(books, quickbooks_emulator, monkeypatch):
-    monkeypatch.setattr(qb, "PAGE_SIZE", 3)
+def test_a_full_last_page_ends_with_an_empty_one(quickbooks_emulator, tokens):
+    books = QuickBooks(httpx.Client(base_url=quickbooks_emulator.url, timeout=2), REALM, tokens,
+                       page_size=3)
     assert len(list(books.list_customers())) == 5  # six rows, one of them a job
     assert len(queries(quickbooks_emulator)) == 3  # 3 + 3 + an empty answer
     quickbooks_emulator._post("/_control/customers", [{"DisplayName": "Seventh Ltd",
                                                       "CompanyName": "Seventh Ltd"}])
     assert len(list(books.list_customers())) == 6
     assert len(queries(quickbooks_emulator)) == 6  # 3 + 3 + 1
+    books.close()
 
 
 def test_maps_a_business(books):
@@ -141,24 +148,28 @@ def test_other_company_is_refused(quickbooks_emulator, tokens):
             list(books.list_customers())
 
 
-def test_429_backs_off_on_its_own_schedule(books, quickbooks_emulator):
+def test_429_without_retry_after_backs_off_by_the_default(books, quickbooks_emulator, sleeps):
     quickbooks_emulator.fail_next(QUERY, 429, times=2)
     assert len(list(books.list_customers())) == 5
     assert len(queries(quickbooks_emulator)) == 3
+    assert sleeps == [10, 20]
 
 
-def test_429_that_persists_is_rate_limited(books, quickbooks_emulator):
+def test_429_that_persists_is_rate_limited(books, quickbooks_emulator, sleeps):
     quickbooks_emulator._post("/_control/rate-limit", {"minute": 0})
-    with pytest.raises(RateLimited):
+    with pytest.raises(RateLimited, match="QuickBooks is limiting requests"):
         list(books.list_customers())
+    assert sleeps == [10, 20, 30]  # a minute in all, QuickBooks' window
 
 
-def test_5xx_retry_then_unavailable(books, quickbooks_emulator):
+def test_5xx_retry_then_unavailable(books, quickbooks_emulator, sleeps):
     quickbooks_emulator.fail_next(QUERY, 502, times=1)
     assert len(list(books.list_customers())) == 5
+    assert sleeps == [0.5]
     quickbooks_emulator.fail_next(QUERY, 503, times=10)
     with pytest.raises(ProviderUnavailable):
         list(books.list_customers())
+    assert sleeps == [0.5, 0.5, 1, 2]
 
 
 def test_fault_and_malformed_bodies(books, quickbooks_emulator):

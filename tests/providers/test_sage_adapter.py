@@ -8,8 +8,9 @@ from cone.services.models import Address
 from cone.services.providers.accounting import ADAPTERS, ContactPerson
 from cone.services.providers.base import (ProviderAuthError, ProviderBadResponse,
                                           ProviderNotFound, ProviderUnavailable, RateLimited)
+from cone.services.providers.http import RetryPolicy
 from cone.services.providers.sage import Sage, businesses, list_businesses
-from tests.conftest import HandTokens
+from tests.helpers import HandTokens
 from tests.emulators.sage import LEAD, SECOND, THIRD, contact_id
 
 CUSTOMERS = ["Acme Widgets Ltd", "Old Mill Bakery Ltd", "Siobhán Ó Briain", "Tom Jones",
@@ -31,10 +32,11 @@ def make(sage_emulator, tokens, sleeps):
     """An adapter for a business on its own HTTP client; sleeps are recorded, not slept."""
     clients = []
 
-    def build(business=LEAD, timeout=5.0, **options):
+    def build(business=LEAD, timeout=5.0, page_size=None, **policy):
         http = httpx.Client(base_url=sage_emulator.api_url, timeout=timeout)
         clients.append(http)
-        return Sage(http, business, tokens, sleep=sleeps.append, backoff=0.01, **options)
+        return Sage(http, business, tokens, policy=RetryPolicy(backoff=0.01, **policy),
+                    sleep=sleeps.append, page_size=page_size)
     yield build
     for http in clients:
         http.close()
@@ -197,8 +199,15 @@ def test_429_waits_for_retry_after_then_carries_on(make, sage_emulator, sleeps):
 def test_429_without_retry_after_backs_off_then_gives_up(make, sage_emulator, sleeps):
     sage_emulator.fail_next("/v3.1/contacts", 429, times=5, retry_after=None)
     with pytest.raises(RateLimited):
-        list(make(max_wait=30).list_customers())
-    assert sleeps == [10, 20]
+        list(make().list_customers())
+    assert sleeps == [10, 20, 30]  # the documented default: 10 s doubling, capped at 30 s
+
+
+def test_a_backoff_longer_than_max_wait_gives_up_first(make, sage_emulator, sleeps):
+    sage_emulator.fail_next("/v3.1/contacts", 429, times=5, retry_after=None)
+    with pytest.raises(RateLimited):
+        list(make(max_wait=15).list_customers())
+    assert sleeps == [10]
 
 
 def test_5xx_is_retried_with_backoff(make, sage_emulator, sleeps):

@@ -8,8 +8,9 @@ from cone.services.models import Address
 from cone.services.providers.accounting import ADAPTERS
 from cone.services.providers.base import (ProviderAuthError, ProviderBadResponse,
                                           ProviderNotFound, ProviderUnavailable, RateLimited)
-from cone.services.providers.xero import Xero, parse_date
-from tests.conftest import HandTokens
+from cone.services.providers.http import NEVER, RetryPolicy
+from cone.services.providers.xero import Xero, parse_date, rate_hint
+from tests.helpers import HandTokens
 
 TENANT = "a3a1c9d4-0000-4000-8000-000000000001"
 CONTACTS = "/api.xro/2.0/Contacts"
@@ -21,11 +22,28 @@ def tokens(xero_emulator):
 
 
 @pytest.fixture
-def xero(xero_emulator, tokens):
-    adapter = Xero(httpx.Client(base_url=xero_emulator.url, timeout=2), TENANT, tokens)
-    adapter.api.backoff = 0
-    yield adapter
-    adapter.close()
+def sleeps():
+    return []
+
+
+@pytest.fixture
+def make(xero_emulator, tokens, sleeps):
+    """An adapter on its own HTTP client under a policy; sleeps are recorded, not slept."""
+    adapters = []
+
+    def build(timeout=2.0, **policy):
+        http = httpx.Client(base_url=xero_emulator.url, timeout=timeout)
+        adapters.append(Xero(http, TENANT, tokens, policy=RetryPolicy(**policy),
+                             sleep=sleeps.append))
+        return adapters[-1]
+    yield build
+    for adapter in adapters:
+        adapter.close()
+
+
+@pytest.fixture
+def xero(make):
+    return make()
 
 
 def by_name(customers):
@@ -160,31 +178,42 @@ def test_wrong_tenant_is_refused(xero_emulator, tokens):
             list(xero.list_customers())
 
 
-def test_429_waits_out_a_short_retry_after(xero, xero_emulator):
+def test_429_waits_out_a_short_retry_after(xero, xero_emulator, sleeps):
     xero_emulator.fail_next(CONTACTS, 429, retry_after=1)
     assert len(list(xero.list_customers())) == 5
-    assert len(contact_requests(xero_emulator)) == 2
+    assert len(contact_requests(xero_emulator)) == 2 and sleeps == [1]
 
 
-def test_429_beyond_the_wait_limit_is_rate_limited(xero, xero_emulator):
-    xero.api.max_wait = 0
+def test_429_beyond_the_wait_limit_is_rate_limited(make, xero_emulator, sleeps):
     xero_emulator.fail_next(CONTACTS, 429, retry_after=22)
     with pytest.raises(RateLimited) as caught:
-        list(xero.list_customers())
+        list(make(max_wait=20).list_customers())
     assert caught.value.retry_after == 22 and "22 seconds" in str(caught.value)
+    assert sleeps == []
 
 
-def test_day_limit_stops_at_once(xero, xero_emulator):
+def test_day_limit_stops_at_once(xero, xero_emulator, sleeps):
     xero_emulator._post("/_control/fail", {"path": CONTACTS, "status": 429, "problem": "day",
                                            "retry_after": 1})
-    with pytest.raises(RateLimited):
+    with pytest.raises(RateLimited, match="try again later"):
         list(xero.list_customers())
-    assert len(contact_requests(xero_emulator)) == 1
+    assert len(contact_requests(xero_emulator)) == 1 and sleeps == []
 
 
-def test_minute_limit_headers_are_read(xero, xero_emulator):
+@pytest.mark.parametrize("headers, wait", [
+    ({"X-Rate-Limit-Problem": "day", "Retry-After": "1"}, NEVER),
+    ({"X-Rate-Limit-Problem": "minute", "Retry-After": "22"}, 22),
+    ({"X-Rate-Limit-Problem": "concurrent"}, 1),
+    ({"X-Rate-Limit-Problem": "minute"}, 60),
+    ({"X-MinLimit-Remaining": "0"}, 60),
+    ({}, None)])
+def test_rate_hint_reads_the_limit_xero_names(headers, wait):
+    assert rate_hint(httpx.Response(429, headers=headers)) == wait
+
+
+def test_minute_limit_headers_are_read(make, xero_emulator):
     xero_emulator._post("/_control/rate-limit", {"minute": 2, "retry_after": 22})
-    xero.api.max_wait = 0
+    xero = make(max_wait=0)
     list(xero.list_customers())
     assert xero.limits["X-MinLimit-Remaining"] == "1"
     assert xero.limits["X-DayLimit-Remaining"] == "4999"
@@ -193,25 +222,26 @@ def test_minute_limit_headers_are_read(xero, xero_emulator):
         list(xero.list_customers())
 
 
-def test_5xx_is_retried_with_backoff(xero, xero_emulator):
+def test_5xx_is_retried_with_backoff(xero, xero_emulator, sleeps):
     xero_emulator.fail_next(CONTACTS, 503, times=2)
     assert len(list(xero.list_customers())) == 5
+    assert sleeps == [0.5, 1]
 
 
-def test_persistent_5xx_is_unavailable(xero, xero_emulator):
+def test_persistent_5xx_is_unavailable(xero, xero_emulator, sleeps):
     xero_emulator.fail_next(CONTACTS, 500, times=10)
-    with pytest.raises(ProviderUnavailable):
+    with pytest.raises(ProviderUnavailable, match=r"Xero is having problems \(error 500\)"):
         list(xero.list_customers())
     assert len(contact_requests(xero_emulator)) == 4  # one try and three retries
+    assert sleeps == [0.5, 1, 2]
 
 
-def test_timeouts_are_retried(xero_emulator, tokens):
-    http = httpx.Client(base_url=xero_emulator.url, timeout=0.3)
-    with Xero(http, TENANT, tokens) as xero:
-        xero.api.backoff = 0
-        xero_emulator._post("/_control/fail", {"path": CONTACTS, "status": "timeout",
-                                               "seconds": 1})
-        assert len(list(xero.list_customers())) == 5
+def test_timeouts_are_retried(make, xero_emulator, sleeps):
+    xero = make(timeout=0.3)
+    xero_emulator._post("/_control/fail", {"path": CONTACTS, "status": "timeout",
+                                           "seconds": 1})
+    assert len(list(xero.list_customers())) == 5
+    assert sleeps == [0.5]
 
 
 def test_malformed_page_is_a_bad_response(xero, xero_emulator):

@@ -177,11 +177,8 @@ def test_unlink_keeps_values_and_makes_fields_editable(provider, admin):
         ch.resync(client, provider, user=admin)
 
 
-def test_link_a_manual_client_with_preview(provider, admin):
-    contacts = clients.ContactsInput(new=[clients.NewContact(first_name="Ann")], primary="new:0")
-    client = clients.create_client("business", {"legal_name": "Thistle and Co",
-                                                "vat_number": "GB123456782"}, contacts,
-                                   user=admin)
+def test_link_a_manual_client_with_preview(provider, admin, make_client):
+    client = make_client(legal_name="Thistle and Co", vat_number="GB123456782", user=admin)
     record = provider.fetch_company("SC123456")
     preview = {row["field"]: row for row in ch.preview_link(client, record)}
     assert preview["legal_name"]["current"] == "Thistle and Co"
@@ -197,10 +194,9 @@ def test_link_a_manual_client_with_preview(provider, admin):
     assert len(client.external_links) == 1 and client.active_link is not None
 
 
-def test_link_refuses_a_number_another_client_has(provider, admin):
+def test_link_refuses_a_number_another_client_has(provider, admin, make_client):
     make(provider, admin)
-    contacts = clients.ContactsInput(new=[clients.NewContact(first_name="Ann")], primary="new:0")
-    manual = clients.create_client("business", {"legal_name": "Copy"}, contacts, user=admin)
+    manual = make_client(legal_name="Copy", user=admin)
     with pytest.raises(ch.DuplicateCompany):
         ch.link_company(manual, "09876543", provider, user=admin)
     assert manual.active_link is None

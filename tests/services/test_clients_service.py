@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from cone.services import clients as cs
 from cone.services.models import (ActivityEvent, Address, Client, ClientContact, Contact, Tag,
                                   db)
-from tests.conftest import add_user
+from tests.helpers import add_user
 
 JANE = cs.NewContact("Jane", "Doe", email="jane@example.com", phone="020 7946 0000",
                      role="Director")

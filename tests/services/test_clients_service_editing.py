@@ -8,7 +8,7 @@ from cone.services import search
 from cone.services import sources
 from cone.services import clients as cs
 from cone.services.models import ActivityEvent, Address, Client, ExternalLink, db, utcnow
-from tests.conftest import add_user
+from tests.helpers import add_user
 
 
 def business(user, **data):
@@ -53,7 +53,7 @@ def test_a_stale_form_that_matches_what_is_saved_is_no_conflict(admin, staff):
     assert client.version == 2 and client.updated_by_id == staff.id
 
 
-def test_a_race_at_the_database_becomes_stale_client(app, admin, staff):
+def test_a_race_at_the_database_becomes_stale_client(app_ctx, admin, staff):
     client = business(admin, phone="020 7946 0000")
     assert client.version == 1
     # Another worker commits between our read and our UPDATE, on its own connection

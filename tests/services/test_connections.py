@@ -12,7 +12,7 @@ from cone.services.connections import tokens as connection_tokens
 from cone.services.crypto import decrypt
 from cone.services.models import ActivityEvent, Connection, db, utcnow
 from cone.services.providers.base import ProviderAuthError
-from tests.conftest import ON_POSTGRES
+from tests.helpers import ON_POSTGRES
 
 XERO_TENANT = "a3a1c9d4-0000-4000-8000-000000000001"
 

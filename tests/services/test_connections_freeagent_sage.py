@@ -5,11 +5,12 @@ import pytest
 
 from cone.services import connections
 from cone.services.crypto import decrypt
-from cone.services.imports.from_platform import import_connected
+from cone.services.imports import run_import
+from cone.services.imports.from_platform import queue_import
 from cone.services.models import ActivityEvent, Client, Connection, db
 from cone.services.providers.freeagent import FreeAgent
 from cone.services.providers.sage import Sage
-from tests.conftest import login_as
+from tests.helpers import login_as
 from tests.emulators.sage import LEAD, contact_id
 
 
@@ -135,6 +136,12 @@ def test_disconnecting_freeagent_forgets_the_tokens(freeagent_app, admin_client,
 
 
 
+def imported(conn, config, **options):
+    """Queue an import of the connection, then run it as the command line does."""
+    rows, run = queue_import(conn, config, **options)
+    return rows, run_import(run.id)
+
+
 CHANGED = {"freeagent": ("103", "Zürich Café Ltd"), "sage": (contact_id(3), "Zürich Café")}
 
 
@@ -146,16 +153,16 @@ def test_importing_again_never_duplicates_and_picks_up_changes(request, admin, c
     emulator.configure(app)
     login_as(client, admin)
     conn = connect(client, emulator, provider)
-    _, first = import_connected(conn, app.config, user=admin)
+    _, first = imported(conn, app.config, user=admin)
     assert (first.status, first.failed, first.skipped) == ("done", 0, 1)  # the archived one
     count = db.session.query(Client).count()
     assert count == first.created >= 3
     ident, name = CHANGED[provider]
     emulator.update_contact(ident, email="new@cafe.example")
-    rows, again = import_connected(conn, app.config, user=admin)
+    rows, again = imported(conn, app.config, user=admin)
     assert [r.customer.name for r in rows] == [name]  # only what changed since the last run
     assert (again.created, again.updated) == (0, 1)
-    _, full = import_connected(conn, app.config, user=admin, full=True)
+    _, full = imported(conn, app.config, user=admin, full=True)
     assert (full.created, full.updated, full.failed) == (0, 0, 0)
     assert db.session.query(Client).count() == count
     cafe = db.session.execute(db.select(Client).filter_by(display_name=name)).scalar_one()

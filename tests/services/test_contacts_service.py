@@ -11,19 +11,12 @@ def person(first, last=None, email=None, **extra):
                                     **extra}, user=None)
 
 
-def business(user, name, contact):
-    """A client whose primary contact is the given existing contact."""
-    return cs.create_client("business", {"legal_name": name},
-                            cs.ContactsInput(new=[], existing=[cs.ContactChoice(contact.id)],
-                                             primary="existing:0"), user=user)
-
-
 def names(found):
     return [c.name for c in found]
 
 
 @pytest.fixture
-def people(app):
+def people(app_ctx):
     return [person("John", "Smith", "john@example.com"), person("Joanna", "Smithers"),
             person("Emily", "Jones", "em@jones.example"), person("Zoë", "Brontë-Ávila"),
             person("Ann", "smith")]
@@ -68,7 +61,7 @@ def test_list_contacts_paginates(people):
     assert contacts.list_contacts("jo sm", page=1, per_page=25).total == 2
 
 
-def test_create_normalises_and_records(app, admin):
+def test_create_normalises_and_records(app_ctx, admin):
     c = contacts.create_contact({"first_name": "  Jane ", "last_name": "Doe",
                                  "email": "Jane@Example.COM", "phone": "020 7946 0000",
                                  "address": Address(line1="1 High St", postcode="sw1a1aa")},
@@ -87,7 +80,7 @@ def test_create_normalises_and_records(app, admin):
     ({"first_name": "A\x00B"}, "first_name", "cannot be stored"),
     ({"first_name": "A", "address": Address(postcode="nope")}, "address_postcode", "postcode"),
 ])
-def test_create_refuses_bad_data_and_writes_nothing(app, data, field, message):
+def test_create_refuses_bad_data_and_writes_nothing(app_ctx, data, field, message):
     with pytest.raises(contacts.ContactInvalid) as e:
         contacts.create_contact(data, user=None)
     assert field in e.value.errors
@@ -96,21 +89,22 @@ def test_create_refuses_bad_data_and_writes_nothing(app, data, field, message):
     assert db.session.scalar(db.select(db.func.count(ActivityEvent.id))) == 0
 
 
-def test_foreign_postcode_is_not_checked_against_uk_format(app):
+def test_foreign_postcode_is_not_checked_against_uk_format(app_ctx):
     c = person("Hans", address=Address(postcode="10115", country="Germany"))
     assert c.address.postcode == "10115"
 
 
-def test_hostile_text_is_stored_exactly(app):
+def test_hostile_text_is_stored_exactly(app_ctx):
     text = "<script>alert('x')</script> O'Brien & \"Sons\""
     c = person(text, text)
     db.session.expire_all()
     assert db.session.get(Contact, c.id).last_name == text
 
 
-def test_update_writes_one_event_per_linked_client_and_one_for_the_contact(app, admin):
+def test_update_writes_one_event_per_linked_client_and_one_for_the_contact(admin, make_client):
     jane = person("Jane", "Doe", "jane@example.com")
-    acme, beta = business(admin, "Acme Ltd", jane), business(admin, "Beta Ltd", jane)
+    acme = make_client(legal_name="Acme Ltd", contact=jane, user=admin)
+    beta = make_client(legal_name="Beta Ltd", contact=jane, user=admin)
     contacts.update_contact(jane, {"first_name": "Jane", "last_name": "Smith",
                                    "email": "jane@example.com"},
                             expected_version=jane.version, user=admin)
@@ -124,7 +118,7 @@ def test_update_writes_one_event_per_linked_client_and_one_for_the_contact(app, 
     assert jane.version == 2
 
 
-def test_update_without_changes_writes_nothing(app, admin):
+def test_update_without_changes_writes_nothing(app_ctx, admin):
     jane = person("Jane", "Doe")
     contacts.update_contact(jane, {"first_name": "Jane", "last_name": "Doe"},
                             expected_version=1, user=admin)
@@ -133,7 +127,7 @@ def test_update_without_changes_writes_nothing(app, admin):
         ActivityEvent.action == "contact_updated")) == 0
 
 
-def test_stale_update_is_refused_with_the_differences(app, admin, staff):
+def test_stale_update_is_refused_with_the_differences(app_ctx, admin, staff):
     jane = person("Jane", "Doe", "jane@example.com")
     contacts.update_contact(jane, {"first_name": "Jane", "last_name": "Roe",
                                    "email": "jane@example.com"}, expected_version=1, user=staff)
@@ -150,7 +144,7 @@ def test_stale_update_is_refused_with_the_differences(app, admin, staff):
     assert (saved.first_name, saved.last_name, saved.version) == ("Jane", "Roe", 2)
 
 
-def test_concurrent_update_in_the_database_is_refused(app, admin):
+def test_concurrent_update_in_the_database_is_refused(app_ctx, admin):
     jane = person("Jane", "Doe")
     assert jane.version == 1  # loaded: the session now holds version 1
     # another worker saves between our read and our write
@@ -165,7 +159,7 @@ def test_concurrent_update_in_the_database_is_refused(app, admin):
     assert db.session.get(Contact, jane.id).last_name == "Roe"
 
 
-def test_invalid_update_changes_nothing(app, admin):
+def test_invalid_update_changes_nothing(app_ctx, admin):
     jane = person("Jane", "Doe")
     with pytest.raises(contacts.ContactInvalid):
         contacts.update_contact(jane, {"first_name": "", "email": "bad"}, expected_version=1,
@@ -174,10 +168,11 @@ def test_invalid_update_changes_nothing(app, admin):
     assert db.session.get(Contact, jane.id).first_name == "Jane"
 
 
-def test_linked_clients_current_first_then_by_name(app, admin):
+def test_linked_clients_current_first_then_by_name(admin, make_client):
     jane = person("Jane", "Doe")
-    zed, acme = business(admin, "Zed Ltd", jane), business(admin, "Acme Ltd", jane)
-    old = business(admin, "Old Ltd", jane)
+    zed = make_client(legal_name="Zed Ltd", contact=jane, user=admin)
+    acme = make_client(legal_name="Acme Ltd", contact=jane, user=admin)
+    old = make_client(legal_name="Old Ltd", contact=jane, user=admin)
     cs.archive_client(old, user=admin)
     assert [cc.client.display_name for cc in contacts.linked_clients(jane)] == [
         "Acme Ltd", "Zed Ltd", "Old Ltd"]

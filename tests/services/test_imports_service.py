@@ -296,7 +296,7 @@ def test_unlinked_by_hand_is_not_relinked_by_default(admin):
     assert "unlinked by hand" in row.reason and row.decision == "skip"
 
 
-def test_preview_costs_the_same_few_queries_for_any_number_of_customers(admin, app):
+def test_preview_costs_the_same_few_queries_for_any_number_of_customers(admin, app_ctx):
     for i in range(3):
         make_client(admin, f"Existing {i} Ltd", email=f"e{i}@example.com")
     statements = []

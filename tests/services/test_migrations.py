@@ -1,52 +1,15 @@
 """Alembic migrations: upgrade from empty, downgrade to base, upgrade again, and no drift."""
-import os
-import uuid
-
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import inspect
 
 from cone.services.search import index as search_index
 from cone.services.models import db
-from tests.conftest import ON_POSTGRES, TEST_DATABASE_URL, make_app
+from tests.helpers import flask_db
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def empty_database(tmp_path):
-    """The URL of a database with no tables: a new SQLite file, or a new PostgreSQL database."""
-    if not ON_POSTGRES:
-        yield f"sqlite:///{tmp_path / 'migrations.db'}"
-        return
-    url = make_url(TEST_DATABASE_URL)
-    name = f"{url.database}_mig_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    server = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with server.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with server.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        server.dispose()
-
-
-@pytest.fixture
-def migrating_app(tmp_path, empty_database):
-    app = make_app(tmp_path, SQLALCHEMY_DATABASE_URI=empty_database)
-    yield app
-    with app.app_context():
-        db.engine.dispose()
-
-
-def flask_db(app, *args):
-    result = app.test_cli_runner().invoke(args=["db", *args])
-    assert result.exit_code == 0, result.output
-    return result
 
 
 def tables(app) -> set[str]:

@@ -35,7 +35,7 @@ def names(q="", **params) -> list[str]:
 
 
 @pytest.fixture
-def sample(app):
+def sample(app_ctx):
     acme = business("ACME Trading Limited", company_number="SC123456", vat_number="GB123456789",
                     email="accounts@acme.example", phone="020 7946 0000", ct_utr="1234567890",
                     registered_postcode="SW1A 1AA", trading_name="Roadrunner Supplies")
@@ -141,7 +141,7 @@ def test_index_follows_contact_edit_link_and_unlink(sample):
     assert names("roadrunnerson") == []
 
 
-def test_index_follows_bulk_core_inserts(app):
+def test_index_follows_bulk_core_inserts(app_ctx):
     db.session.execute(insert(Client.__table__), [
         {"id": 7, "kind": "business", "status": "customer", "display_name": "Bulk Alpha",
          "created_at": utcnow(), "updated_at": utcnow(), "version": 1},

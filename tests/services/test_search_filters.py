@@ -8,7 +8,7 @@ from cone.services.models import (Client, ClientContact, CompaniesHouseProfile, 
                                   ExternalLink, Tag, db, utcnow)
 from cone.services.search.query import COUNT_CAP
 from cone.services.search import ClientQuery, search_clients
-from tests.conftest import add_user
+from tests.helpers import add_user
 
 TODAY = date(2025, 6, 1)
 
@@ -28,7 +28,7 @@ def profile(client, status="active", accounts=None, cs=None, **flags):
 
 
 @pytest.fixture
-def firm(app):
+def firm(app_ctx):
     ann, bob = add_user("ann@example.com", "staff", "Ann"), add_user("bob@example.com", "staff", "Bob")
     vip = Tag(name="VIP")
     a = add("Alpha Ltd", manager_id=ann.id, tags=[vip])
@@ -111,7 +111,7 @@ def test_sorts(firm, sort, expected):
     assert names(sort=sort) == expected
 
 
-def test_name_sort_ignores_case_and_ties_break_on_id(app):
+def test_name_sort_ignores_case_and_ties_break_on_id(app_ctx):
     for name in ["beta", "Alpha", "alpha", "Beta", "Alpha"]:
         add(name)
     db.session.commit()
@@ -121,7 +121,7 @@ def test_name_sort_ignores_case_and_ties_break_on_id(app):
     assert alphas == sorted(alphas)
 
 
-def test_same_timestamps_page_without_overlap_or_gaps(app):
+def test_same_timestamps_page_without_overlap_or_gaps(app_ctx):
     stamp = utcnow()
     for i in range(60):
         add(f"Same {i}", created_at=stamp, updated_at=stamp)
@@ -133,7 +133,7 @@ def test_same_timestamps_page_without_overlap_or_gaps(app):
         assert sorted(seen) == sorted(set(seen)) and len(seen) == 60, sort
 
 
-def test_paging_edges(app):
+def test_paging_edges(app_ctx):
     for i in range(51):
         add(f"Client {i:02}")
     db.session.commit()
@@ -149,7 +149,7 @@ def test_paging_edges(app):
     assert search_clients(ClientQuery(q="zzz", page=5)).rows == []
 
 
-def test_count_stops_at_the_cap(app):
+def test_count_stops_at_the_cap(app_ctx):
     db.session.execute(Client.__table__.insert(), [
         {"kind": "business", "status": "customer", "display_name": f"Bulk {i}",
          "created_at": utcnow(), "updated_at": utcnow(), "version": 1}
@@ -162,7 +162,7 @@ def test_count_stops_at_the_cap(app):
 
 
 @pytest.mark.parametrize("size", [5, 60])
-def test_fixed_number_of_queries_whatever_the_page_size(app, size):
+def test_fixed_number_of_queries_whatever_the_page_size(app_ctx, size):
     ann = add_user("ann@example.com", "staff", "Ann")
     for i in range(size):
         client = add(f"Client {i}", manager_id=ann.id, tags=[])
@@ -193,7 +193,7 @@ def bulk(count, name="Bulk", **fields):
 
 
 @pytest.mark.parametrize("sort", ["name", "created", "deadline"])
-def test_many_matches_walk_the_sort_order_and_agree_with_few(app, sort):
+def test_many_matches_walk_the_sort_order_and_agree_with_few(app_ctx, sort):
     """Past the count cap the sort index is walked; the rows must be those a full sort gives."""
     bulk(COUNT_CAP + 100)
     walked = search_clients(ClientQuery(q="bulk", sort=sort, page=3))  # counted to 1,075 only
@@ -204,7 +204,7 @@ def test_many_matches_walk_the_sort_order_and_agree_with_few(app, sort):
         assert [r.display_name for r in walked.rows][:2] == ["Bulk 0050", "Bulk 0051"]
 
 
-def test_deadline_sort_pages_across_dated_and_undated_clients(app):
+def test_deadline_sort_pages_across_dated_and_undated_clients(app_ctx):
     bulk(30, name="Plain")
     dated = [add(f"Dated {i}") for i in range(30)]
     for i, client in enumerate(dated):
@@ -223,7 +223,7 @@ def test_deadline_sort_pages_across_dated_and_undated_clients(app):
     assert undated == sorted(undated, key=str.lower) and "Profile Without Dates" in undated
 
 
-def test_no_manager_filter_with_many_clients(app):
+def test_no_manager_filter_with_many_clients(app_ctx):
     ann = add_user("ann@example.com", "staff", "Ann")
     bulk(300, manager_id=ann.id)
     bulk(3, name="Orphan")

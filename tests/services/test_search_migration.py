@@ -5,7 +5,7 @@ from sqlalchemy import inspect, text
 from cone.services.search import bulk_load
 from cone.services.models import db
 from cone.services.search import ClientQuery, search_clients
-from tests.services.test_migrations import empty_database, flask_db, migrating_app  # noqa: F401
+from tests.helpers import flask_db
 
 pytestmark = pytest.mark.slow
 

@@ -6,7 +6,7 @@ import pytest
 from cone.services import clients as cs
 from cone.services import contacts, related
 from cone.services.models import CompaniesHouseProfile, Officer, SignificantControl, db
-from tests.conftest import hx
+from tests.helpers import hx
 
 PANEL = hx("workspace-panel")
 
@@ -107,11 +107,8 @@ def test_director_matches_an_individual_client_and_other_companies(staff_client,
         ("Beta Ltd", "Director")]
 
 
-def test_corporate_psc_matches_a_client_company_by_number(staff, staff_client):
-    parent = cs.create_client("business", {"legal_name": "Parent Holdings Ltd",
-                                           "company_number": "09999999"},
-                              cs.ContactsInput(new=[cs.NewContact("P", "Q")], existing=[],
-                                               primary="new:0"), user=staff)
+def test_corporate_psc_matches_a_client_company_by_number(staff, staff_client, make_client):
+    parent = make_client(legal_name="Parent Holdings Ltd", company_number="09999999", user=staff)
     child = business(staff, "Child Ltd")
     profile(child, "00000004", pscs=[{
         "name": "PARENT HOLDINGS LIMITED", "registration_number": "09999999",

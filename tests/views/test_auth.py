@@ -7,7 +7,7 @@ from sqlalchemy import select
 from werkzeug.security import check_password_hash
 
 from cone.services.models import LoginThrottle, User, db, utcnow
-from tests.conftest import PASSWORD, add_user, login_as
+from tests.helpers import PASSWORD, add_user, login_as
 
 
 def sign_in(client, email, password=PASSWORD, ip="10.0.0.1", **kwargs):
@@ -60,7 +60,7 @@ def test_empty_form_is_422(client, admin):
     assert r.status_code == 422 and "This field is required." in r.text
 
 
-def test_inactive_user_cannot_sign_in(client):
+def test_inactive_user_cannot_sign_in(client, app_ctx):
     add_user("gone@example.com", "staff", active=False)
     r = sign_in(client, "gone@example.com")
     assert r.status_code == 422 and "Wrong e-mail or password." in r.text

@@ -3,10 +3,9 @@ and what every provider failure looks like (a clear message, nothing stored)."""
 import pytest
 from sqlalchemy import func, select
 
-from cone import wiring
 from cone.services import clients
 from cone.services.models import Client, CompaniesHouseProfile, ExternalLink, db
-from tests.conftest import hx
+from tests.helpers import FAILURES, break_provider, hx
 
 NORTHWIND = "09876543"
 
@@ -124,33 +123,6 @@ def test_duplicate_includes_archived_manual_client(user_client, staff):
     r = user_client.post("/clients", data=create_data(confirm_duplicates="1"))
     assert r.status_code == 409 and "(archived)" in r.text
     assert f'href="/clients/{manual.id}"' in r.text and count(ExternalLink) == 0
-
-
-FAILURES = [
-    # (how to make it fail, the words the user sees)
-    ("key", "refused the API key"),
-    ("404", "no company with that number"),
-    ("429", "limiting requests"),
-    ("503", "having problems"),
-    ("timeout", "did not answer in time"),
-    ("malformed", "could not read"),
-]
-
-
-def break_provider(app, emulator, how: str, path: str) -> None:
-    """Make the next calls to path fail in the given way."""
-    wiring.close_http_clients(app)  # the next call builds its client from this config
-    app.config["COMPANIES_HOUSE_RETRIES"] = 0
-    if how == "key":
-        app.config["COMPANIES_HOUSE_API_KEY"] = "wrong-key"
-    elif how == "timeout":
-        app.config["COMPANIES_HOUSE_TIMEOUT"] = 0.3
-        emulator.slow(1)
-        emulator.fail_next(path, "timeout", times=5)
-    elif how == "404":
-        emulator.fail_next(path, 404, times=5)
-    else:
-        emulator.fail_next(path, int(how) if how.isdigit() else how, times=5)
 
 
 @pytest.mark.parametrize("how,words", FAILURES)

@@ -7,7 +7,7 @@ from cone import wiring
 from cone.services import settings
 from cone.services import companies_house as ch_service
 from cone.services.models import Client, ExternalLink, ImportRun, Setting, db
-from tests.conftest import hx
+from tests.helpers import hx
 
 NORTHWIND, LLP = "09876543", "OC412345"
 

@@ -8,8 +8,7 @@ from cone.services import clients
 from cone.services import companies_house as ch_service
 from cone.services.models import (ActivityEvent, Address, ClientContact,
                                   CompaniesHouseProfile, Contact, Officer, SignificantControl, db)
-from tests.conftest import hx
-from tests.views.test_ch_views import FAILURES, break_provider
+from tests.helpers import FAILURES, break_provider, hx
 
 NORTHWIND = "09876543"
 GREENFIELD = "11223344"

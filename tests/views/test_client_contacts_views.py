@@ -6,7 +6,7 @@ import pytest
 from cone.services import clients as cs
 from cone.services import contacts
 from cone.services.models import ActivityEvent, ClientContact, Contact, db
-from tests.conftest import hx
+from tests.helpers import hx
 
 SECTION = hx("client-contacts")
 
@@ -17,15 +17,13 @@ def person(first, last=None, email=None):
 
 
 @pytest.fixture
-def jane(app):
+def jane(app_ctx):
     return person("Jane", "Doe", "jane@example.com")
 
 
 @pytest.fixture
-def acme(admin, jane):
-    return cs.create_client("business", {"legal_name": "Acme Ltd"},
-                            cs.ContactsInput(new=[], existing=[cs.ContactChoice(jane.id)],
-                                             primary="existing:0"), user=admin)
+def acme(make_client, admin, jane):
+    return make_client(contact=jane, user=admin)
 
 
 def links(client):

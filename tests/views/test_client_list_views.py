@@ -5,7 +5,7 @@ import re
 import pytest
 
 from cone.services.models import Client, Tag, db
-from tests.conftest import hx
+from tests.helpers import hx
 
 
 def add(name, **fields):

@@ -3,19 +3,7 @@ import pytest
 from sqlalchemy import func, select
 
 from cone.services.models import ActivityEvent, Client, ClientContact, Contact, db
-from tests.conftest import hx
-
-BUSINESS = {
-    "kind": "business", "legal_name": "Acme Widgets Ltd", "company_number": "1234567",
-    "status": "customer", "email": "office@acme.example", "phone": "020 7946 0000",
-    "registered_postcode": "sw1a1aa", "registered_line1": "1 High Street",
-    "contacts-0-first_name": "Ann", "contacts-0-last_name": "Archer",
-    "contacts-0-email": "ann@acme.example", "primary": "new:0",
-}
-INDIVIDUAL = {
-    "kind": "individual", "first_name": "Jane", "last_name": "Doe", "status": "prospect",
-    "email": "jane@example.com", "primary": "self",
-}
+from tests.helpers import BUSINESS, INDIVIDUAL, hx
 
 
 def count(model) -> int:

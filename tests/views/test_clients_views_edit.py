@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from cone.services import clients
 from cone.services.models import ActivityEvent, Client, ExternalLink, db
-from tests.conftest import add_user, hx, login_as
+from tests.helpers import add_user, hx, login_as
 
 
 def new_business(user, name="Acme Widgets Ltd", **data):
@@ -62,7 +62,7 @@ def test_edit_invalid_is_422_with_message(staff_client, staff):
     assert client.version == 1
 
 
-def test_stale_edit_shows_differences_then_saves_deliberately(client, app):
+def test_stale_edit_shows_differences_then_saves_deliberately(client, app_ctx):
     ann = add_user("ann@example.com", "staff", "Ann Accountant")
     bob = add_user("bob@example.com", "staff", "Bob Bookkeeper")
     acme = new_business(ann, email="old@acme.example")
@@ -118,10 +118,8 @@ def test_fields_owned_by_a_source_are_read_only(staff_client, staff):
     assert acme.trading_name is None
 
 
-def test_edit_individual_keeps_kind(staff_client, staff):
-    jane = clients.create_client("individual", {"first_name": "Jane", "last_name": "Doe"},
-                                 clients.ContactsInput(new=[], existing=[], primary="self"),
-                                 user=staff)
+def test_edit_individual_keeps_kind(staff_client, staff, make_client):
+    jane = make_client("individual", user=staff)
     r = staff_client.post(f"/clients/{jane.id}/edit",
                           data={"version": "1", "first_name": "Janet", "last_name": "Doe",
                                 "status": "customer", "date_of_birth": "1980-02-29",

@@ -6,7 +6,7 @@ from markupsafe import escape
 from sqlalchemy import select
 
 from cone.services.models import Client, db
-from tests.views.test_clients_views import BUSINESS, INDIVIDUAL
+from tests.helpers import BUSINESS, INDIVIDUAL
 
 HOSTILE = "<script>alert(1)</script> \"dq\" 'sq' {{ 7*7 }} \u202eevil 🧾👩‍💼"
 SHORT = "<i>Dr</i>\u202e🧾{{1}}"  # for 20-character columns

@@ -6,7 +6,7 @@ import pytest
 from cone.services import clients as cs
 from cone.services import contacts
 from cone.services.models import ActivityEvent, Contact, db
-from tests.conftest import hx
+from tests.helpers import hx
 
 HOSTILE = "<script>alert(1)</script>\"'><img src=x onerror=alert(2)>"
 
@@ -14,12 +14,6 @@ HOSTILE = "<script>alert(1)</script>\"'><img src=x onerror=alert(2)>"
 def person(first, last=None, email=None, **extra):
     return contacts.create_contact({"first_name": first, "last_name": last, "email": email,
                                     **extra}, user=None)
-
-
-def business(user, name, contact):
-    return cs.create_client("business", {"legal_name": name},
-                            cs.ContactsInput(new=[], existing=[cs.ContactChoice(contact.id)],
-                                             primary="existing:0"), user=user)
 
 
 def form_for(contact, **changes):
@@ -67,9 +61,9 @@ def test_list_no_match_and_pager_with_real_links(admin_client):
     assert "Person29" in r.text and "Person00" not in r.text
 
 
-def test_list_shows_linked_clients(admin_client, admin):
+def test_list_shows_linked_clients(admin_client, admin, make_client):
     jane = person("Jane", "Doe")
-    business(admin, "Acme Ltd", jane)
+    make_client(legal_name="Acme Ltd", contact=jane, user=admin)
     r = admin_client.get("/contacts")
     assert "Acme Ltd (primary)" in r.text
 
@@ -81,11 +75,13 @@ def test_pages_need_sign_in(client):
 
 # -- detail -----------------------------------------------------------------------------
 
-def test_show_lists_all_linked_clients_with_role_primary_and_archived(admin_client, admin):
+def test_show_lists_all_linked_clients_with_role_primary_and_archived(admin_client, admin,
+                                                                     make_client):
     jane = person("Jane", "Doe", "jane@example.com", phone="020 7946 0000")
-    acme, old = business(admin, "Acme Ltd", jane), business(admin, "Old Ltd", jane)
+    acme = make_client(legal_name="Acme Ltd", contact=jane, user=admin)
+    old = make_client(legal_name="Old Ltd", contact=jane, user=admin)
     other = person("Other", "Person")
-    beta = business(admin, "Beta Ltd", other)
+    beta = make_client(legal_name="Beta Ltd", contact=other, user=admin)
     cs.link_contact(beta, jane.id, role="Company secretary", make_primary=False, user=admin)
     cs.archive_client(old, user=admin)
     r = admin_client.get(f"/contacts/{jane.id}")
@@ -158,11 +154,11 @@ def test_create_invalid_is_422_with_message_and_keeps_input(admin_client, data, 
     assert db.session.scalar(db.select(db.func.count(Contact.id))) == 0
 
 
-def test_hostile_text_is_stored_exactly_and_rendered_inert(admin_client, admin):
+def test_hostile_text_is_stored_exactly_and_rendered_inert(admin_client, admin, make_client):
     r = admin_client.post("/contacts/new", data={"first_name": HOSTILE, "last_name": HOSTILE})
     contact = db.session.scalars(db.select(Contact)).one()
     assert contact.first_name == HOSTILE
-    business(admin, "Acme Ltd", contact)
+    make_client(legal_name="Acme Ltd", contact=contact, user=admin)
     for url in ("/contacts", f"/contacts/{contact.id}", f"/contacts/{contact.id}/edit",
                 "/contacts/options?q=%3Cscript"):
         r = admin_client.get(url)
@@ -182,9 +178,10 @@ def test_edit_form_is_filled(admin_client):
     assert re.search(r'name="version"[^>]*value="1"|value="1"[^>]*name="version"', r.text)
 
 
-def test_edit_saves_for_every_linked_client(admin_client, admin):
+def test_edit_saves_for_every_linked_client(admin_client, admin, make_client):
     jane = person("Jane", "Doe", "jane@example.com")
-    acme, beta = business(admin, "Acme Ltd", jane), business(admin, "Beta Ltd", jane)
+    acme = make_client(legal_name="Acme Ltd", contact=jane, user=admin)
+    beta = make_client(legal_name="Beta Ltd", contact=jane, user=admin)
     r = admin_client.post(f"/contacts/{jane.id}/edit",
                           data=form_for(jane, email="jane.doe@example.com"))
     assert r.status_code == 303 and r.headers["Location"] == f"/contacts/{jane.id}"

@@ -4,7 +4,7 @@ import io
 
 import pytest
 
-from cone.clients.list import safe_cell
+from cone.services.search.export import safe_cell
 from cone.services.models import Client, ClientContact, Contact, Tag, db, utcnow
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import make_app
+from tests.helpers import make_app
 
 ROOT = Path(__file__).resolve().parents[2]
 BOOT_TIMEOUT = 30  # seconds

@@ -5,11 +5,10 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from flask import g
 from sqlalchemy import func, select
 
 from cone.services.models import Client, Connection, ExternalLink, ImportRun, db
-from tests.conftest import hx, login_as
+from tests.helpers import hx, login_as
 
 ACME, ZOE, BRONTE, OLD, PROSPECT, SUPPLIER, TOM = (str(uuid.UUID(int=n)) for n in range(1, 8))
 
@@ -90,7 +89,6 @@ def test_preview_and_import_are_for_admins(app, preview, staff):
     run, _ = preview
     staff_client = app.test_client()  # the admin's client is signed in as the admin
     login_as(staff_client, staff)
-    g.pop("_login_user", None)  # the test's app context outlives requests: forget the admin
     assert staff_client.get(f"/imports/{run.id}").status_code == 403
     assert staff_client.post("/integrations/xero/import").status_code == 403
     assert staff_client.post(f"/imports/{run.id}/decisions").status_code == 403

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from cone.services.imports import csv_file
 from cone.services.models import Client, ImportRun, db
-from tests.conftest import hx
+from tests.helpers import hx
 
 GOOD = ("Customer name,Email,Company No,Postcode,Notes\n"
         "Harbour Lane Cafe Ltd,hello@harbour.example,01234567,LS1 1AA,first\n"

@@ -2,19 +2,16 @@
 import pytest
 from sqlalchemy import select
 
-from cone.services import clients as cs
 from cone.services import notes
 from cone.services.models import ActivityEvent, Note, db
-from tests.conftest import add_user, hx, login_as
+from tests.helpers import add_user, hx, login_as
 
 NOTES = hx("client-notes")
 
 
 @pytest.fixture
-def acme(admin):
-    return cs.create_client("business", {"legal_name": "Acme Ltd"},
-                            cs.ContactsInput(new=[cs.NewContact("Ann", "Archer")], existing=[],
-                                             primary="new:0"), user=admin)
+def acme(make_client, admin):
+    return make_client(user=admin)
 
 
 def actions(client):
@@ -150,6 +147,7 @@ def test_edit_inline_with_and_without_htmx(staff_client, staff, acme):
 
 def test_pin_and_delete_with_and_without_htmx(staff_client, staff, acme):
     note = notes.add_note(acme, "Important", user=staff)
+    note_id = note.id  # the object cannot be read once a request has deleted its row
     r = staff_client.post(f"/clients/{acme.id}/notes/{note.id}/pin", headers=NOTES,
                           data={"pinned": "1"})
     assert r.status_code == 200 and "Note pinned." in r.text and "Unpin" in r.text
@@ -161,7 +159,7 @@ def test_pin_and_delete_with_and_without_htmx(staff_client, staff, acme):
     assert not note.pinned
     r = staff_client.post(f"/clients/{acme.id}/notes/{note.id}/delete", headers=NOTES)
     assert r.status_code == 200 and "Note deleted." in r.text and "No notes yet." in r.text
-    assert db.session.get(Note, note.id) is None
+    assert db.session.get(Note, note_id) is None
 
 
 def test_other_staff_cannot_change_a_note(client, staff, acme):
@@ -185,18 +183,19 @@ def test_other_staff_cannot_change_a_note(client, staff, acme):
 
 def test_an_admin_changes_anyones_note(admin_client, staff, acme):
     note = notes.add_note(acme, "Staff's", user=staff)
+    note_id = note.id  # the object cannot be read once a request has deleted its row
     page = admin_client.get(f"/clients/{acme.id}?tab=notes")
     assert f"/notes/{note.id}/delete" in page.text and ">Edit</a>" in page.text
     r = admin_client.post(f"/clients/{acme.id}/notes/{note.id}", data={"body": "Fixed"})
     assert r.status_code == 303
     assert admin_client.post(f"/clients/{acme.id}/notes/{note.id}/delete").status_code == 303
-    assert db.session.get(Note, note.id) is None
+    assert db.session.get(Note, note_id) is None
 
 
-def test_notes_of_another_client_or_unknown_are_404(staff_client, staff, admin, acme):
-    beta = cs.create_client("business", {"legal_name": "Beta Ltd"},
-                            cs.ContactsInput(new=[cs.NewContact("Bo", "Beta")], existing=[],
-                                             primary="new:0"), user=admin)
+def test_notes_of_another_client_or_unknown_are_404(staff_client, staff, admin, acme,
+                                                   make_client):
+    beta = make_client(legal_name="Beta Ltd", contact={"first_name": "Bo", "last_name": "Beta"},
+                       user=admin)
     note = notes.add_note(beta, "Beta's", user=staff)
     assert staff_client.post(f"/clients/{acme.id}/notes/{note.id}/delete").status_code == 404
     assert staff_client.post(f"/clients/{acme.id}/notes/999", data={"body": "x"}).status_code == 404

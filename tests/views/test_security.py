@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from cone.services.models import LoginThrottle, User, db
-from tests.conftest import PASSWORD, hx, login_as
+from tests.helpers import PASSWORD, hx, login_as
 
 PUBLIC_PATHS = {"/login", "/healthz", "/favicon.ico"}
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"

@@ -7,10 +7,9 @@ from cone.services import clients as cs
 from cone.services import workspace
 from cone.services.models import (ActivityEvent, CompaniesHouseProfile, ExternalLink, Officer,
                                   SignificantControl, db)
-from tests.conftest import add_user, hx
+from tests.helpers import TABS, add_user, hx
 
 PANEL = hx("workspace-panel")
-TABS = ("overview", "contacts", "companies-house", "deadlines", "notes", "activity", "related")
 
 
 def business(user, name="Acme Widgets Ltd", **data):

@@ -4,24 +4,19 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from flask import g
 from sqlalchemy import event
 
 from cone.services import clients as cs
 from cone.services import notes
 from cone.services.models import (ActivityEvent, Client, ClientContact, CompaniesHouseProfile,
                                   Contact, Officer, SignificantControl, db)
-from tests.conftest import hx
-from tests.views.test_workspace import TABS
+from tests.helpers import TABS, hx
 
 
 @contextmanager
 def counting():
     """Counts the SQL statements sent while the block runs, each request starting cold."""
     statements = []
-    db.session.expunge_all()
-    # the test's app context outlives requests: forget the signed-in user as a new request would
-    g.pop("_login_user", None)
 
     def before(conn, cursor, statement, *args):
         statements.append(statement)

@@ -62,6 +62,20 @@ def apply(client: Client, values: dict[str, Any], user: User | None) -> None:
         client.updated_by_id = user.id if user else None
 
 
+def new_client(kind: str, values: dict[str, Any], user: User | None) -> Client:
+    """A client made from cleaned values, added to the session and given its id."""
+    client = Client(kind=kind, status="customer", created_by_id=user.id if user else None)
+    apply(client, values, user)
+    db.session.add(client)
+    db.session.flush()
+    return client
+
+
+def created(client: Client) -> list[dict]:
+    """The "created" event's diff: every field the new client was given."""
+    return audit.diff({}, snapshot(client))
+
+
 def check_users(values: dict[str, Any], errors: Errors, current: Client | None = None) -> None:
     """Manager and partner are existing users; a newly chosen one must be active."""
     for name in ("manager_id", "partner_id"):

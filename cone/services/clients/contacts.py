@@ -13,6 +13,7 @@ from cone.services import audit
 from cone.services.clients.fields import (ClientInvalid, Errors, NewContact, UnknownContact,
                                          clean_contact, column_length, text)
 from cone.services.models import ActivityEvent, Client, ClientContact, Contact, User, db
+from cone.services.tx import transaction
 
 ROLE_LENGTH = column_length(ClientContact, "role")
 
@@ -119,21 +120,10 @@ def _make_primary(client: Client, link: ClientContact) -> str | None:
     return old.contact.name if old else None
 
 
-def _commit(work):
-    """Run work() and commit, or roll back and re-raise: no half-made changes remain."""
-    try:
-        result = work()
-        db.session.commit()
-        return result
-    except Exception:
-        db.session.rollback()
-        raise
-
-
 def link_contact(client: Client, contact_id: int, *, role: str | None, make_primary: bool,
                  user: User) -> ClientContact:
     """Link an existing contact to the client (primary if asked, or if it has none yet)."""
-    def work():
+    with transaction():
         contact = db.session.get(Contact, contact_id)
         if contact is None:
             raise UnknownContact({"contacts": ["That contact no longer exists."]})
@@ -146,13 +136,12 @@ def link_contact(client: Client, contact_id: int, *, role: str | None, make_prim
         link = ClientContact(client=client, contact=contact, role=clean_role, is_primary=False)
         db.session.add(link)
         return _record_link(client, link, make_primary, "contact_linked", "Linked contact", user)
-    return _commit(work)
 
 
 def add_contact(client: Client, new: NewContact, *, make_primary: bool,
                 user: User) -> ClientContact:
     """Create a contact from typed-in details and link it to the client."""
-    def work():
+    with transaction():
         errors = Errors()
         c = clean_contact(new, errors)
         if errors:
@@ -162,7 +151,6 @@ def add_contact(client: Client, new: NewContact, *, make_primary: bool,
         db.session.add(link)
         return _record_link(client, link, make_primary, "contact_added", "Added new contact",
                             user)
-    return _commit(work)
 
 
 def _record_link(client, link, make_primary, action, verb, user) -> ClientContact:
@@ -187,7 +175,7 @@ def _made_by_hand(client: Client) -> bool:
 
 def unlink_contact(client: Client, contact_id: int, *, user: User) -> None:
     """Remove a contact from the client; the contact itself stays in the register."""
-    def work():
+    with transaction():
         link = _link(client, contact_id)
         if link is None:
             raise ClientInvalid({"contacts": ["That contact is not linked to this client."]})
@@ -198,12 +186,11 @@ def unlink_contact(client: Client, contact_id: int, *, user: User) -> None:
         client.contact_links.remove(link)
         audit.record("contact_unlinked", f"Unlinked contact {name}", user=user,
                      client_id=client.id, contact_id=contact_id)
-    _commit(work)
 
 
 def set_primary_contact(client: Client, contact_id: int, *, user: User) -> None:
     """Make a linked contact the client's primary contact."""
-    def work():
+    with transaction():
         link = _link(client, contact_id)
         if link is None:
             raise ClientInvalid({"contacts": ["That contact is not linked to this client."]})
@@ -214,4 +201,3 @@ def set_primary_contact(client: Client, contact_id: int, *, user: User) -> None:
                      user=user, client_id=client.id, contact_id=contact_id,
                      changes=[{"field": "primary_contact", "before": former,
                                "after": link.contact.name}])
-    _commit(work)

@@ -104,3 +104,16 @@ def find_duplicates(kind: str, data: dict[str, Any], *, exclude_id: int | None =
     # Shared identifiers first, then the closest names, then the newest
     result.sort(key=lambda d: (-d.score, -len(d.reason.split(",")), -d.client.id))
     return result[:limit]
+
+
+def to_confirm(kind: str, data: dict[str, Any], *, from_companies_house: bool = False
+               ) -> list[Duplicate]:
+    """The possible duplicates a person must confirm before a new client is created.
+
+    A client with the same company number as one picked from Companies House is left out:
+    creating from Companies House refuses that one outright (DuplicateCompany).
+    """
+    found = find_duplicates(kind, data)
+    if not from_companies_house:
+        return found
+    return [d for d in found if d.client.company_number != data.get("company_number")]

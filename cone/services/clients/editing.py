@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy.orm.exc import StaleDataError
 
 from cone.services import audit
-from cone.services.clients.changes import (apply, check_users, current, refuse, same,
-                                          snapshot)
+from cone.services.clients.changes import (apply, check_users, created, current, new_client,
+                                          refuse, same, snapshot)
 from cone.services.clients.contacts import ContactsInput, attach_contacts, prepare_contacts
 from cone.services.clients.fields import (FIELD_LABELS, Errors, check_year_end, clean_client,
                                          clean_value)
@@ -29,6 +29,10 @@ class StaleClient(Exception):
         self.updated_by, self.updated_at = updated_by, updated_at
         who = updated_by.name if updated_by else "someone else"
         super().__init__(f"This client was changed by {who} while you were editing it.")
+
+
+class _Unchanged(Exception):
+    """Raised inside update_client's transaction when the edit changes nothing: roll it back."""
 
 
 def unlink_source(client: Client, *, user: User, source: str) -> None:
@@ -61,12 +65,9 @@ def create_client(kind: str, data: dict, contacts: ContactsInput, *, user: User)
     prepared, unknown = prepare_contacts(kind, contacts, errors)
     refuse(errors, unknown)
     with transaction():
-        client = Client(kind=kind, status="customer", created_by_id=user.id if user else None)
-        apply(client, values, user)
-        db.session.add(client)
-        db.session.flush()
+        client = new_client(kind, values, user)
         audit.record("created", f"Created {kind} client {client.display_name}", user=user,
-                     client_id=client.id, changes=audit.diff({}, snapshot(client)))
+                     client_id=client.id, changes=created(client))
         attach_contacts(client, prepared, user=user)
     return client
 
@@ -115,22 +116,19 @@ def update_client(client: Client, data: dict, *, expected_version: int, user: Us
     refuse(errors)
     before = snapshot(client)
     try:
-        apply(client, values, user)
-        changes = audit.diff(before, snapshot(client))
-        if not changes:
-            db.session.rollback()  # nothing to save; leave version and updated_by alone
-            return client
-        labels = ", ".join(FIELD_LABELS[c["field"]].lower() for c in changes)
-        audit.record("updated", f"Updated {client.display_name}: {labels}", user=user,
-                     client_id=client.id, changes=changes)
-        db.session.commit()
+        with transaction():
+            apply(client, values, user)
+            changes = audit.diff(before, snapshot(client))
+            if not changes:
+                raise _Unchanged
+            labels = ", ".join(FIELD_LABELS[c["field"]].lower() for c in changes)
+            audit.record("updated", f"Updated {client.display_name}: {labels}", user=user,
+                         client_id=client.id, changes=changes)
+    except _Unchanged:
+        pass  # rolled back: nothing to save, so version and updated_by stay as they were
     except StaleDataError:
         # Another save committed between our read and our UPDATE
-        db.session.rollback()
         raise _stale(client, values) from None
-    except Exception:
-        db.session.rollback()
-        raise
     return client
 
 

@@ -90,6 +90,7 @@ class Errors(dict):
     """dict[str, list[str]] with an add() that appends."""
 
     def add(self, key: str, message: str) -> None:
+        """One more message for the field."""
         self.setdefault(key, []).append(message)
 
 

@@ -15,7 +15,7 @@ from cone.services.clients.contacts import add_contact, link_contact
 from cone.services.clients.fields import NewContact
 from cone.services.models import (ClientContact, Client, CompaniesHouseProfile, Contact, Officer,
                                  SignificantControl, User, db)
-from cone.services.providers.companies_house import describe_officer_role
+from cone.services.providers.codes import describe_officer_role
 
 TITLES = {"mr", "mrs", "ms", "miss", "mx", "dr", "sir", "dame", "lady", "lord", "prof",
           "professor", "rev", "revd", "reverend", "hon", "the"}
@@ -57,6 +57,7 @@ def fold(text: str | None) -> str:
 
 
 def _key(first: str | None, last: str | None) -> str:
+    """A person's name folded for matching (case, accents and spacing ignored)."""
     return fold(f"{first or ''} {last or ''}")
 
 
@@ -72,6 +73,7 @@ def _row(client: Client, kind: str, row_id: int):
 
 
 def _role_and_name(kind: str, row) -> tuple[str, tuple]:
+    """The role and (title, first, last) of a person to add; refuses companies and leavers."""
     if kind == "officer":
         if (row.role or "").startswith("corporate"):
             raise CannotAddPerson(f"{row.name} is a company, not a person.")

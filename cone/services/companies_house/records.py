@@ -10,9 +10,9 @@ from sqlalchemy import select
 from cone.services.clients.fields import Errors, clean_value, column_length
 from cone.services.models import (Address, Client, CompaniesHouseProfile, Officer,
                                  SignificantControl, db)
-from cone.services.providers.companies_house import (CompanyRecord, describe_company_status,
-                                                     describe_company_type,
-                                                     describe_officer_role)
+from cone.services.providers.codes import (describe_company_status, describe_company_type,
+                                           describe_officer_role)
+from cone.services.providers.companies_house_records import CompanyRecord
 
 # Profile members shown in a sync diff; those mirrored by client fields are diffed there
 PROFILE_LABELS = {
@@ -73,6 +73,7 @@ def fetched_values(record: CompanyRecord, entity_type: str) -> dict:
 
 
 def _jsonable(value):
+    """The value as plain JSON (dates as ISO text, dataclasses as dicts)."""
     if isinstance(value, (date, datetime)):
         return value.isoformat()
     if dataclasses.is_dataclass(value):
@@ -132,12 +133,14 @@ def store_profile(client: Client, record: CompanyRecord, fetched_at) -> Companie
 
 
 def _officer_line(o: Officer) -> str:
+    """An officer in one line for a diff: name, role and when they resigned."""
     role = describe_officer_role(o.role)
     gone = f", resigned {o.resigned_on.isoformat()}" if o.resigned_on else ""
     return f"{o.name} ({role}{gone})" if role else f"{o.name}{gone}"
 
 
 def _psc_line(p: SignificantControl) -> str:
+    """A PSC in one line for a diff: name and when their control ceased."""
     return p.name + (f" (ceased {p.ceased_on.isoformat()})" if p.ceased_on else "")
 
 

@@ -10,6 +10,7 @@ from cone.services.companies_house import sync as ch
 from cone.services.models import Client, ExternalLink, ImportRun, User, db, utcnow
 from cone.services.providers.base import ProviderAuthError, ProviderError
 from cone.services.providers.companies_house import CompaniesHouse
+from cone.services.tx import transaction
 
 log = logging.getLogger(__name__)
 
@@ -23,17 +24,24 @@ def mapped_client_ids() -> list[int]:
 
 
 def start_resync_all(*, user: User | None) -> ImportRun:
-    """A queued run to resync every mapped client (the caller enqueues the job); it keeps progress."""
+    """A queued run to resync every mapped client, keeping progress; the caller enqueues it."""
     run = ImportRun(provider="companies_house", status="queued", total=len(mapped_client_ids()),
                     errors=[], started_by_id=user.id if user else None)
-    db.session.add(run)
-    db.session.commit()
+    with transaction():
+        db.session.add(run)
     return run
 
 
-def _finish(run: ImportRun, status: str) -> None:
-    run.status, run.finished_at = status, utcnow()
-    db.session.commit()
+def _finish(run: ImportRun, status: str) -> ImportRun:
+    """Close the run with its final status and time."""
+    with transaction():
+        run.status, run.finished_at = status, utcnow()
+    return run
+
+
+def _failure(client: Client, reason: str) -> dict:
+    """One client's entry in the run's list of failures."""
+    return {"client_id": client.id, "name": client.display_name, "reason": reason}
 
 
 def run_resync_all(run_id: int, make_provider: Callable[[], CompaniesHouse]) -> ImportRun:
@@ -41,43 +49,37 @@ def run_resync_all(run_id: int, make_provider: Callable[[], CompaniesHouse]) -> 
     run = db.session.get(ImportRun, run_id)
     user = db.session.get(User, run.started_by_id) if run.started_by_id else None
     ids = mapped_client_ids()
-    run.status, run.started_at, run.total, run.errors = "running", utcnow(), len(ids), []
-    db.session.commit()
+    with transaction():
+        run.status, run.started_at, run.total, run.errors = "running", utcnow(), len(ids), []
     errors: list[dict] = []
     try:
         provider = make_provider()
     except ProviderError as e:
         run.errors = [{"client_id": None, "name": "", "reason": e.message}]
         run.failed = run.total
-        _finish(run, "failed")
-        return run
+        return _finish(run, "failed")
     for client_id in ids:
         client = db.session.get(Client, client_id)
         try:
             result = ch.resync(client, provider, user=user, record_unchanged=False)
         except ProviderAuthError as e:
-            errors.append({"client_id": client_id, "name": client.display_name,
-                           "reason": e.message})
+            errors.append(_failure(client, e.message))
             run.failed, run.errors = run.failed + (run.total - run.processed), list(errors)
-            _finish(run, "failed")  # a refused key fails every other client the same way
-            return run
+            return _finish(run, "failed")  # a refused key fails every other client the same way
         except ProviderError as e:
             run.failed += 1
-            errors.append({"client_id": client_id, "name": client.display_name,
-                           "reason": e.message})
+            errors.append(_failure(client, e.message))
         except Exception:
-            db.session.rollback()
+            db.session.rollback()  # whatever failed may have left the session mid-transaction
             log.exception("Resync of client %s failed", client_id)
             run.failed += 1
-            errors.append({"client_id": client_id, "name": client.display_name,
-                           "reason": "An unexpected error occurred: see the server log."})
+            errors.append(_failure(client, "An unexpected error occurred: see the server log."))
         else:
             if result.changed:
                 run.updated += 1
             else:
                 run.skipped += 1
-        run.processed += 1
-        run.errors = list(errors)  # a new list, so the JSON column is written
-        db.session.commit()
-    _finish(run, "done")
-    return run
+        with transaction():
+            run.processed += 1
+            run.errors = list(errors)  # a new list, so the JSON column is written
+    return _finish(run, "done")

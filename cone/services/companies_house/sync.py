@@ -3,10 +3,9 @@
 While a client is mapped, Companies House owns its legal name, number, type, incorporation
 date, registered office and SIC codes (sources.OWNED_FIELDS): only a sync writes them. Every
 function fetches before it writes anything, so a provider failure leaves the database as it was.
-People (officers, PSCs) and bulk work live in ch_people.py and ch_bulk.py, re-exported here.
+People (officers, PSCs) live in people.py, bulk work in bulk.py and runs.py.
 """
 from __future__ import annotations
-
 
 from sqlalchemy import select
 
@@ -17,12 +16,12 @@ from cone.services.companies_house.records import (PROFILE_LABELS, fetched_value
 from cone.services.clients.contacts import ContactsInput, attach_contacts, prepare_contacts
 from cone.services.clients.fields import (FIELD_LABELS, Errors, check_year_end, clean_client,
                                          display_name)
-# Private helpers shared with clients.py so both create paths check input the same way
 from cone.services.models import Client, CompaniesHouseProfile, ExternalLink, User, db, utcnow
 from cone.services.providers.base import ProviderError
-from cone.services.providers.companies_house import (CompanyRecord, normalise_company_number,
-                                                     describe_company_status)
-from cone.services.sources import OWNED_FIELDS, NotLinked, SyncResult
+from cone.services.providers.codes import describe_company_status
+from cone.services.providers.companies_house import normalise_company_number
+from cone.services.providers.companies_house_records import CompanyRecord
+from cone.services.sources import OWNED_FIELDS, NotLinked, SyncResult, link_to
 from cone.services.tx import retry_on_stale, transaction
 
 PROVIDER = "companies_house"
@@ -72,6 +71,7 @@ def find_by_number(number: str, *, exclude: Client | None = None) -> Client | No
 
 
 def _refuse_duplicate(number: str, exclude: Client | None = None) -> None:
+    """DuplicateCompany when another client already has this number."""
     existing = find_by_number(number, exclude=exclude)
     if existing is not None:
         raise DuplicateCompany(existing)
@@ -104,10 +104,7 @@ def create_from_companies_house(number: str, provider, data: dict,
         prepared, unknown = prepare_contacts("business", contacts, errors)
     changes.refuse(errors, unknown)
     with transaction():
-        client = Client(kind="business", status="customer", created_by_id=user.id if user else None)
-        changes.apply(client, values, user)
-        db.session.add(client)
-        db.session.flush()
+        client = changes.new_client("business", values, user)
         now = utcnow()
         db.session.add(ExternalLink(client=client, provider=PROVIDER,
                                     external_id=record.company_number, active=True,
@@ -116,7 +113,7 @@ def create_from_companies_house(number: str, provider, data: dict,
         store_profile(client, record, now)
         audit.record("created", f"Created business client {client.display_name} "
                      f"from Companies House ({record.company_number})", user=user,
-                     client_id=client.id, changes=audit.diff({}, changes.snapshot(client)))
+                     client_id=client.id, changes=changes.created(client))
         if prepared is not None:
             attach_contacts(client, prepared, user=user)
     return client
@@ -124,22 +121,18 @@ def create_from_companies_house(number: str, provider, data: dict,
 
 def preview_link(client: Client, record: CompanyRecord) -> list[dict]:
     """What linking would overwrite: {field, label, current, incoming} for each differing field."""
-    incoming = prefill_data(record)
-    rows = []
-    for name in OWNED:
-        current, new = audit.plain(getattr(client, name)), audit.plain(incoming.get(name))
-        if current != new:
-            rows.append({"field": name, "label": FIELD_LABELS[name], "current": current,
-                         "incoming": new})
-    return rows
+    return audit.compare(client, prefill_data(record), OWNED, FIELD_LABELS,
+                         ("current", "incoming"))
 
 
 def _profile(client: Client) -> CompaniesHouseProfile | None:
+    """The client's stored Companies House details, if any."""
     return db.session.scalars(select(CompaniesHouseProfile).where(
         CompaniesHouseProfile.client_id == client.id)).first()
 
 
 def _owned_snapshot(client: Client) -> dict:
+    """The fields Companies House owns, as plain values for a diff."""
     return {name: audit.plain(getattr(client, name)) for name in OWNED}
 
 
@@ -178,6 +171,7 @@ def _apply_record(client: Client, link: ExternalLink, record: CompanyRecord,
 
 
 def _summary(verb: str, result: SyncResult) -> str:
+    """The activity line for a sync: what changed, or that nothing did."""
     if not result.changes:
         return f"{verb} from Companies House: no changes"
     labels = ", ".join(c["label"].lower() for c in result.changes)
@@ -185,6 +179,7 @@ def _summary(verb: str, result: SyncResult) -> str:
 
 
 def _ch_link(client: Client) -> ExternalLink:
+    """The client's active Companies House link; NotLinked when it has none."""
     link = client.active_link
     if link is None or link.provider != PROVIDER:
         raise NotLinked("This client is not linked to Companies House.")
@@ -217,12 +212,7 @@ def link_company(client: Client, number: str, provider, *, user: User) -> SyncRe
     _refuse_duplicate(record.company_number, exclude=client)
 
     def work():
-        link = next((li for li in client.external_links if li.provider == PROVIDER
-                     and li.external_id == record.company_number), None)
-        if link is None:
-            link = ExternalLink(client=client, provider=PROVIDER,
-                                external_id=record.company_number)
-            db.session.add(link)
+        link = link_to(client, PROVIDER, record.company_number)
         link.active = True
         result = _apply_record(client, link, record, user)
         result.changes = [c for c in result.changes if not c["field"].startswith("ch.")]

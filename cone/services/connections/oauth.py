@@ -20,9 +20,11 @@ from cone.services.connections.tokens import (DatabaseTokens, OAuthError, oauth_
                                              token_call)
 from cone.services.crypto import decrypt, encrypt
 from cone.services.models import Connection, ImportRun, User, db, utcnow
-from cone.services.providers.accounting import ADAPTERS, AccountingProvider, TokenSource
+from cone.services.providers.accounting import ADAPTERS, AccountingProvider
 from cone.services.providers import sage  # the adapter module owns Sage's business list
 from cone.services.providers.base import ProviderAuthError, ProviderError
+from cone.services.providers.http import RetryPolicy, TokenSource
+from cone.services.tx import transaction
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ class Platform:
 
     @property
     def prefix(self) -> str:
+        """The settings prefix, e.g. XERO."""
         return self.key.upper()
 
     def setting(self, config, name: str) -> str | None:
@@ -148,6 +151,7 @@ def choose_tenant(provider: str, config, *, sealed: str, tenant_id: str,
 
 
 def _xero_tenants(config, access_token: str) -> list[Tenant]:
+    """The organisations this Xero token may read."""
     url = config.get("XERO_API_URL").rstrip("/") + "/connections"
     try:
         resp = httpx.get(url, headers={"Authorization": f"Bearer {access_token}",
@@ -176,27 +180,28 @@ def _quickbooks_company(config, access_token: str, realm: str) -> Tenant:
 
 
 def _sage_businesses(config, access_token: str) -> list[Tenant]:
+    """The businesses this Sage token may read."""
     return [Tenant(b.id, b.name) for b in sage.businesses(config.get("SAGE_API_URL"),
                                                           access_token)]
 
 
 def _save(p: Platform, config, token: dict, tenant: Tenant, user: User) -> Connection:
     """Create or renew the connection for (platform, tenant) with a fresh token pair."""
-    conn = db.session.execute(db.select(Connection).filter_by(
-        provider=p.key, tenant_id=tenant.id)).scalar_one_or_none()
-    renewing = conn is not None
-    if conn is None:
-        conn = Connection(provider=p.key, tenant_id=tenant.id, created_by_id=user.id)
-        db.session.add(conn)
-    conn.tenant_name = tenant.name
-    conn.access_token = encrypt(config, token["access_token"])
-    conn.refresh_token = encrypt(config, token["refresh_token"]) if token.get(
-        "refresh_token") else None
-    conn.expires_at = utcnow() + timedelta(seconds=int(token.get("expires_in") or 1800))
-    conn.status = "active"
-    audit.record("connected", f"{'Reconnected' if renewing else 'Connected'} {p.label}"
-                 f" ({tenant.name})", user=user)
-    db.session.commit()
+    with transaction():
+        conn = db.session.execute(db.select(Connection).filter_by(
+            provider=p.key, tenant_id=tenant.id)).scalar_one_or_none()
+        renewing = conn is not None
+        if conn is None:
+            conn = Connection(provider=p.key, tenant_id=tenant.id, created_by_id=user.id)
+            db.session.add(conn)
+        conn.tenant_name = tenant.name
+        conn.access_token = encrypt(config, token["access_token"])
+        conn.refresh_token = encrypt(config, token["refresh_token"]) if token.get(
+            "refresh_token") else None
+        conn.expires_at = utcnow() + timedelta(seconds=int(token.get("expires_in") or 1800))
+        conn.status = "active"
+        audit.record("connected", f"{'Reconnected' if renewing else 'Connected'} {p.label}"
+                     f" ({tenant.name})", user=user)
     return conn
 
 
@@ -229,8 +234,10 @@ def provider_for(connection: Connection, config) -> AccountingProvider:
                         timeout=httpx.Timeout(timeout, connect=5.0),
                         headers={"Accept": "application/json",
                                  "User-Agent": "Cone client register"})
+    policy = RetryPolicy(retries=int(config.get("ACCOUNTING_RETRIES", 3)),
+                         backoff=float(config.get("ACCOUNTING_BACKOFF", 0.5)))
     return ADAPTERS[connection.provider](http, connection.tenant_id,
-                                         token_source(connection, config))
+                                         token_source(connection, config), policy=policy)
 
 
 @contextmanager
@@ -255,9 +262,10 @@ def disconnect(connection: Connection, config, *, user: User) -> None:
                                     token_type_hint="refresh_token")
         except (httpx.HTTPError, OAuthError, ValueError):
             pass  # a platform that is down must not keep the tokens here; they are deleted anyway
-    audit.record("disconnected", f"Disconnected {p.label} ({connection.tenant_name})", user=user)
-    db.session.delete(connection)
-    db.session.commit()
+    with transaction():
+        audit.record("disconnected", f"Disconnected {p.label} ({connection.tenant_name})",
+                     user=user)
+        db.session.delete(connection)
 
 
 def list_connections() -> list[Connection]:

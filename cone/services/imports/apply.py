@@ -16,11 +16,11 @@ from cone.services.clients.contacts import PreparedContacts, attach_contacts
 from cone.services.clients.fields import (ADDRESS_FIELDS, ADDRESS_PART_LABELS, FIELD_LABELS, Errors,
                                          NewContact, clean_client, clean_contact, clean_value,
                                          fields_for)
-# Private helpers shared with clients.py so imports write clients exactly as the forms do
+# Imports write clients exactly as the forms do
 from cone.services.clients import changes
 from cone.services.models import Address, Client, ExternalLink, User, db, utcnow
 from cone.services.providers.accounting import ContactPerson, ExternalCustomer
-from cone.services.sources import OWNED_FIELDS, source_name
+from cone.services.sources import OWNED_FIELDS, link_to, source_name
 
 # Fields the platform keeps up to date on every run (OWNED_FIELDS for the platforms)
 SYNCED = OWNED_FIELDS["xero"]
@@ -128,6 +128,7 @@ def _people(customer: ExternalCustomer) -> PreparedContacts | None:
 
 
 def _stamp(customer: ExternalCustomer) -> str | None:
+    """The record's last-changed time as stored on the link."""
     return customer.updated_at.isoformat() if customer.updated_at else None
 
 
@@ -142,6 +143,7 @@ def find_link(customer: ExternalCustomer) -> ExternalLink | None:
 
 
 def _touch(link: ExternalLink, customer: ExternalCustomer) -> None:
+    """Mark the link synced now, with the record's stamp and payload."""
     link.last_synced_at, link.source_updated, link.payload = utcnow(), _stamp(customer), \
         customer.raw
 
@@ -150,10 +152,7 @@ def create(customer: ExternalCustomer, user: User | None) -> Client:
     """A new client from the customer, linked to it, with its people as contacts."""
     values = clean_values(customer, customer.kind, partial=False)
     people = _people(customer)
-    client = Client(kind=customer.kind, status="customer", created_by_id=user.id if user else None)
-    changes.apply(client, values, user)
-    db.session.add(client)
-    db.session.flush()
+    client = changes.new_client(customer.kind, values, user)
     link = ExternalLink(client=client, provider=customer.provider, tenant_id=customer.tenant_id,
                         external_id=customer.external_id,
                         active=customer.provider not in PASSIVE)
@@ -161,7 +160,7 @@ def create(customer: ExternalCustomer, user: User | None) -> Client:
     db.session.add(link)
     audit.record("imported", f"Imported {customer.kind} client {client.display_name} from "
                  f"{source_name(customer.provider)}", user=user, client_id=client.id,
-                 changes=audit.diff({}, changes.snapshot(client)))
+                 changes=changes.created(client))
     if people is not None:
         attach_contacts(client, people, user=user)
     return client
@@ -191,6 +190,19 @@ def _diff(client: Client, changed: dict[str, Any], user: User | None) -> list[di
              "after": audit.plain(changes.current(client, n))} for n in changed]
 
 
+def _unlabelled(changes: list[dict]) -> list[dict] | None:
+    """Changes as the activity log stores them: field, before, after."""
+    return [{k: c[k] for k in ("field", "before", "after")} for c in changes] or None
+
+
+def record_resync(client: Client, provider: str, changes: list[dict], user: User | None, *,
+                  verb: str = "Resynced") -> None:
+    """The "resynced" event: what the platform changed, in words and field by field."""
+    labels = ", ".join(c["label"].lower() for c in changes) or "no changes"
+    audit.record("resynced", f"{verb} from {source_name(provider)}: {labels}", user=user,
+                 client_id=client.id, changes=_unlabelled(changes))
+
+
 def link(client: Client, customer: ExternalCustomer, user: User | None) -> list[dict]:
     """Link an existing client to the customer: the platform's fields overwrite the client's."""
     current = client.active_link
@@ -200,19 +212,11 @@ def link(client: Client, customer: ExternalCustomer, user: User | None) -> list[
     changed = _changes(client, _incoming(client, customer, fill=True))
     people = _people(customer) if not client.contact_links else None
     changes = _diff(client, changed, user) if changed else []
-    existing = next((li for li in client.external_links if li.provider == customer.provider
-                     and li.tenant_id == customer.tenant_id
-                     and li.external_id == customer.external_id), None)
-    if existing is None:
-        existing = ExternalLink(client=client, provider=customer.provider,
-                                tenant_id=customer.tenant_id, external_id=customer.external_id)
-        db.session.add(existing)
+    existing = link_to(client, customer.provider, customer.external_id, customer.tenant_id)
     existing.active = customer.provider not in PASSIVE
     _touch(existing, customer)
     audit.record("linked", f"Linked to {source_name(customer.provider)} customer "
-                 f"{customer.name}", user=user, client_id=client.id,
-                 changes=[{k: c[k] for k in ("field", "before", "after")} for c in changes]
-                 or None)
+                 f"{customer.name}", user=user, client_id=client.id, changes=_unlabelled(changes))
     if people is not None:
         attach_contacts(client, people, user=user)
     return changes

@@ -12,6 +12,7 @@ from cone.services.imports import csv_file
 from cone.services.imports.preview import build_preview, row_json
 from cone.services.models import Address, ImportRun, User, db
 from cone.services.providers.accounting import ExternalCustomer, clean
+from cone.services.tx import transaction
 
 MAPPING = "mapping"
 
@@ -26,12 +27,8 @@ def stage(filename: str, headers: list[str], rows: list[dict[str, str]], *,
     run = ImportRun(provider="csv", status=MAPPING, total=len(rows), errors=[],
                     plan=[{"filename": filename, "headers": headers, "rows": rows}],
                     started_by_id=user.id if user else None)
-    try:
+    with transaction():
         db.session.add(run)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
     return run
 
 
@@ -81,12 +78,8 @@ def preview(run: ImportRun, mapping: dict[str, str], *, user: User | None) -> Im
     ordered = [_unreadable(line, row, mapping, errors[line]) if line in errors else next(found)
                for line, row in enumerate(rows, 2)]
     planned = build_preview(ordered)
-    run.plan = [row_json(r) for r in planned]
-    run.status, run.total = "preview", len(planned)
-    run.started_by_id = user.id if user else run.started_by_id
-    try:
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    with transaction():
+        run.plan = [row_json(r) for r in planned]
+        run.status, run.total = "preview", len(planned)
+        run.started_by_id = user.id if user else run.started_by_id
     return run

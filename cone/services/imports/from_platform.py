@@ -10,33 +10,11 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from cone.services import connections
-from cone.services.imports.preview import (ImportRefused, PreviewRow, build_preview,
-                                           create_preview_run)
-from cone.services.imports.run import run_import
+from cone.services.imports.preview import PreviewRow, build_preview, create_preview_run
+from cone.services.imports.run import start_import
 from cone.services.models import Connection, ImportRun, User, db
 
 SINCE_MARGIN = timedelta(hours=1)
-
-
-def choose_connection(provider: str, tenant: str | None = None) -> Connection:
-    """The platform's connection (by tenant id or name when there are several)."""
-    label = connections.PLATFORMS[provider].label if provider in connections.PLATFORMS \
-        else provider
-    if provider not in connections.PLATFORMS:
-        known = ", ".join(sorted(connections.PLATFORMS))
-        raise ImportRefused(f"“{provider}” is not an accounting platform Cone knows ({known}).")
-    found = [c for c in connections.list_connections() if c.provider == provider]
-    if tenant:
-        found = [c for c in found if tenant in (c.tenant_id, c.tenant_name)]
-    if not found:
-        raise ImportRefused(f"{label} is not connected"
-                            + (f" to “{tenant}”" if tenant else "")
-                            + ": an admin can connect it on the Integrations page.")
-    if len(found) > 1:
-        names = ", ".join(f"{c.tenant_name} ({c.tenant_id})" for c in found)
-        raise ImportRefused(f"{label} is connected to several organisations: choose one with "
-                            f"--tenant ({names}).")
-    return found[0]
 
 
 def last_clean_run(connection: Connection) -> ImportRun | None:
@@ -47,10 +25,12 @@ def last_clean_run(connection: Connection) -> ImportRun | None:
         .order_by(ImportRun.id.desc()).limit(1)).first()
 
 
-def import_connected(connection: Connection, config, *, dry_run: bool = False,
-                     include_inactive: bool = False, full: bool = False,
-                     user: User | None = None) -> tuple[list[PreviewRow], ImportRun | None]:
-    """Fetch, preview and (unless dry_run) run with the default decisions; (rows, run).
+def queue_import(connection: Connection, config, *, dry_run: bool = False,
+                 include_inactive: bool = False, full: bool = False,
+                 user: User | None = None) -> tuple[list[PreviewRow], ImportRun | None]:
+    """Fetch and preview with the default decisions; (rows, the run queued unless dry_run).
+
+    The caller runs (or enqueues) the queued run.
 
     Unless full, only customers changed since the last clean run are fetched (the platforms'
     modified-since support); a run with failures makes the next one fetch everything again.
@@ -65,6 +45,4 @@ def import_connected(connection: Connection, config, *, dry_run: bool = False,
     if dry_run:
         return rows, None
     run = create_preview_run(connection.provider, rows, user=user, connection_id=connection.id)
-    run.status, run.started_by_id = "queued", user.id if user else None
-    db.session.commit()
-    return rows, run_import(run.id)
+    return rows, start_import(run, user=user)

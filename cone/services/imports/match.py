@@ -30,6 +30,7 @@ class Match:
 
 
 def _join(reasons: list[str]) -> str:
+    """Reasons as one sentence: the first capitalised, the rest not."""
     return ", ".join([reasons[0]] + [r[0].lower() + r[1:] for r in reasons[1:]])
 
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
+from cone.services import connections
 from cone.services.imports.apply import customer_from_json, customer_json
 from cone.services.imports.match import Indexes
-from cone.services.models import ImportRun, User, db
+from cone.services.models import Connection, ImportRun, User, db
 from cone.services.providers.accounting import ExternalCustomer
 from cone.services.sources import source_name
 from cone.services.tx import transaction
@@ -120,6 +121,33 @@ def create_preview_run(provider: str, rows: list[PreviewRow], *, user: User | No
     with transaction():
         db.session.add(run)
     return run
+
+
+def preview_customers(provider: str, customers: Iterable[ExternalCustomer], *,
+                      include_inactive: bool, user: User | None,
+                      connection_id: int | None = None) -> ImportRun:
+    """Classify the customers and keep the result as a new preview run."""
+    rows = build_preview(customers, include_inactive=include_inactive)
+    return create_preview_run(provider, rows, user=user, connection_id=connection_id)
+
+
+def preview_connection(connection: Connection, config, *, include_inactive: bool,
+                       user: User | None) -> ImportRun:
+    """Fetch the connected organisation's contacts and keep a preview run of them."""
+    with connections.open_provider(connection, config) as platform:
+        # Every contact comes along; the preview skips the inactive ones unless asked
+        customers = list(platform.list_customers(include_non_customers=True))
+    return preview_customers(connection.provider, customers, include_inactive=include_inactive,
+                             user=user, connection_id=connection.id)
+
+
+def preview_again(run: ImportRun, *, include_inactive: bool, user: User | None) -> ImportRun:
+    """Classify a preview's records again, with or without the inactive ones, as a new run."""
+    if run.status != "preview":
+        raise ImportRefused("This import has already started.")
+    return preview_customers(run.provider, (r.customer for r in plan_rows(run)),
+                             include_inactive=include_inactive, user=user,
+                             connection_id=run.connection_id)
 
 
 def set_decisions(run: ImportRun, decisions: dict[int, str], *, user: User | None) -> ImportRun:

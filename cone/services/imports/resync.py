@@ -1,7 +1,6 @@
 """Resync of one client linked to an accounting platform, for the workspace's Resync button."""
 from __future__ import annotations
 
-from cone.services import audit
 from cone.services.imports import apply
 from cone.services.models import Client, User, db, utcnow
 from cone.services.providers.accounting import AccountingProvider
@@ -30,11 +29,7 @@ def resync_client(client: Client, provider: AccountingProvider, *,
                                    touch_unchanged=True)
         except apply.RecordFailed as e:
             raise ProviderBadResponse(f"{source} sent details Cone cannot accept: {e}") from None
-        labels = ", ".join(c["label"].lower() for c in changes) or "no changes"
-        audit.record("resynced", f"Resynced from {source}: {labels}", user=user,
-                     client_id=client.id,
-                     changes=[{k: c[k] for k in ("field", "before", "after")}
-                              for c in changes] or None)
+        apply.record_resync(client, provider.key, changes, user)
         return SyncResult(changes=changes, synced_at=utcnow(), name=client.display_name,
                           name_changed=any(c["field"] == "legal_name" for c in changes))
     # Someone saving the client meanwhile: apply again on the fresh row, once

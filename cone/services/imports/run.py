@@ -7,12 +7,11 @@ import logging
 
 from sqlalchemy import update
 
-from cone.services import audit
 from cone.services.imports import apply
 from cone.services.imports.apply import RecordFailed, find_link
 from cone.services.imports.preview import ImportRefused, PreviewRow, row_from_json
 from cone.services.models import Client, ImportRun, User, db, utcnow
-from cone.services.sources import source_name
+from cone.services.tx import transaction
 
 log = logging.getLogger(__name__)
 
@@ -20,11 +19,11 @@ log = logging.getLogger(__name__)
 def start_import(run: ImportRun, *, user: User | None) -> ImportRun:
     """Claim the previewed run for a job (the caller enqueues it); refused if already started."""
     # One conditional UPDATE, so two clicks on Start cannot queue the run twice
-    claimed = db.session.execute(
-        update(ImportRun).where(ImportRun.id == run.id, ImportRun.status == "preview")
-        .values(status="queued", total=len(run.plan or []), processed=0,
-                started_by_id=user.id if user else run.started_by_id)).rowcount
-    db.session.commit()
+    with transaction():
+        claimed = db.session.execute(
+            update(ImportRun).where(ImportRun.id == run.id, ImportRun.status == "preview")
+            .values(status="queued", total=len(run.plan or []), processed=0,
+                    started_by_id=user.id if user else run.started_by_id)).rowcount
     if claimed != 1:
         raise ImportRefused("This import has already started.")
     db.session.refresh(run)
@@ -42,10 +41,7 @@ def _one(row: PreviewRow, user: User | None) -> tuple[str, int | None]:
         changes = apply.update(client, link, customer, user)
         if not changes:
             return "skipped", client.id
-        audit.record("resynced", f"Updated from {source_name(customer.provider)}: "
-                     + ", ".join(c["label"].lower() for c in changes), user=user,
-                     client_id=client.id,
-                     changes=[{k: c[k] for k in ("field", "before", "after")} for c in changes])
+        apply.record_resync(client, customer.provider, changes, user, verb="Updated")
         return "updated", client.id
     if row.decision == "update":
         raise RecordFailed("The client is no longer linked to this record: preview again.")
@@ -59,17 +55,23 @@ def _one(row: PreviewRow, user: User | None) -> tuple[str, int | None]:
 
 
 def _failure(row: PreviewRow, reason: str) -> dict:
+    """One record's entry in the run's list of failures."""
     return {"index": row.index, "external_id": row.customer.external_id,
             "name": row.customer.name, "client_id": row.client_id, "reason": reason}
+
+
+def _save(run_id: int, values: dict) -> None:
+    """Write counts (and errors) with a plain UPDATE: reloading the run would read its plan."""
+    db.session.execute(update(ImportRun).where(ImportRun.id == run_id).values(**values))
 
 
 def run_import(run_id: int) -> ImportRun:
     """Carry out a queued run, one transaction per record; counts and progress as it goes."""
     # Claim the run: a second worker handed the same id finds it taken and leaves it
-    claimed = db.session.execute(
-        update(ImportRun).where(ImportRun.id == run_id, ImportRun.status == "queued")
-        .values(status="running", started_at=utcnow(), errors=[])).rowcount
-    db.session.commit()
+    with transaction():
+        claimed = db.session.execute(
+            update(ImportRun).where(ImportRun.id == run_id, ImportRun.status == "queued")
+            .values(status="running", started_at=utcnow(), errors=[])).rowcount
     run = db.session.get(ImportRun, run_id)
     if not claimed:
         return run
@@ -78,24 +80,18 @@ def run_import(run_id: int) -> ImportRun:
     counts = dict.fromkeys(("processed", "created", "linked", "updated", "skipped", "failed"), 0)
     outcomes: dict[int, tuple[str, int | None, str]] = {}
     errors: list[dict] = []
-
-    def save(**extra) -> None:
-        # A plain UPDATE: reloading the run would read its whole plan again for every record
-        db.session.execute(update(ImportRun).where(ImportRun.id == run_id)
-                           .values(**counts, **extra))
-        db.session.commit()
-    save()
+    with transaction():
+        _save(run_id, counts)
     try:
         for stored in stored_plan:
             row = row_from_json(stored)  # one customer at a time keeps memory flat on big runs
             try:
-                outcome, client_id = _one(row, user)
-                counts[outcome] += 1
-                counts["processed"] += 1
-                save()  # the record and the counts in one transaction
-                outcomes[row.index] = (outcome, client_id, "")
+                with transaction():  # the record and the counts in one transaction
+                    outcome, client_id = _one(row, user)
+                    tally = dict(counts, processed=counts["processed"] + 1)
+                    tally[outcome] += 1
+                    _save(run_id, tally)
             except Exception as e:
-                db.session.rollback()
                 if isinstance(e, RecordFailed):
                     reason = str(e)
                 else:
@@ -104,20 +100,23 @@ def run_import(run_id: int) -> ImportRun:
                 errors.append(_failure(row, reason))
                 counts["failed"] += 1
                 counts["processed"] += 1
-                save(errors=list(errors))
+                with transaction():
+                    _save(run_id, dict(counts, errors=list(errors)))
                 outcomes[row.index] = ("failed", row.client_id, reason)
+            else:
+                counts = tally
+                outcomes[row.index] = (outcome, client_id, "")
         status = "done"
     except Exception:
-        db.session.rollback()
         log.exception("Import run %s stopped", run_id)
         status = "failed"
-    run = db.session.get(ImportRun, run_id)
     plan = []
     for stored in stored_plan:
         outcome, client_id, message = outcomes.get(stored["index"], ("", None, ""))
         plan.append(dict(stored, outcome=outcome, result_client_id=client_id, message=message))
-    run.plan, run.status, run.finished_at = plan, status, utcnow()
-    db.session.commit()
+    with transaction():
+        run = db.session.get(ImportRun, run_id)
+        run.plan, run.status, run.finished_at = plan, status, utcnow()
     return run
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from cone.services.models import Client, ImportRun, User, db, utcnow
+from cone.services.tx import transaction
 
 PROVIDER = "companies_house"
 RUNNING = frozenset({"queued", "running"})
@@ -58,12 +59,8 @@ def record_bulk_add(results: list, *, user: User | None) -> ImportRun:
                 if r.status not in ("created", "exists")],
         started_by_id=user.id if user else None, created_at=now, started_at=now,
         finished_at=now)
-    try:
+    with transaction():
         db.session.add(run)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
     return run
 
 

@@ -1,20 +1,21 @@
 """The neutral customer record and the protocol every accounting-platform adapter follows.
 
-Adding a platform means one module that maps its JSON to ExternalCustomer and registers a
-factory here with @register("key"); the connection service finds it through ADAPTERS.
+Adding a platform means one module with a PlatformAdapter subclass that maps its JSON to
+ExternalCustomer, registered with @register("key"); the connection service finds it in ADAPTERS.
 """
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable, Iterator, Protocol
+from typing import Iterator, Protocol
 
 import httpx
 
 from cone.services.models import Address
-from cone.services.providers.base import (ProviderAuthError, ProviderUnavailable,
-                                          RateLimited)
+from cone.services.providers.base import ProviderError
+from cone.services.providers.http import (Api, BearerAuth, RetryPolicy, Sleep, TokenSource,
+                                          retry_after)
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,19 @@ class ExternalCustomer:
     problems: tuple[str, ...] = ()   # why the record could not be read fully, if it could not
 
 
+def unreadable(raw, error: Exception, *, provider: str, tenant_id: str, external_id: str,
+               name: str, what: str, is_customer: bool) -> ExternalCustomer:
+    """A record the adapter could not map, carrying why ("<what> Cone could not read (…)")."""
+    return ExternalCustomer(
+        provider=provider, external_id=external_id, tenant_id=tenant_id, name=name,
+        kind="business", first_name=None, last_name=None, email=None, phone=None,
+        address=Address(), company_number=None, vat_number=None, people=(),
+        is_customer=is_customer, archived=False, updated_at=None,
+        raw=raw if isinstance(raw, dict) else {"value": repr(raw)[:500]},
+        problems=(f"{what} Cone could not read ({error.__class__.__name__}: "
+                  f"{str(error)[:120]}).",))
+
+
 class AccountingProvider(Protocol):
     """A connected accounting platform, read-only."""
 
@@ -61,26 +75,58 @@ class AccountingProvider(Protocol):
     def fetch_customer(self, external_id: str) -> ExternalCustomer:
         """One customer by the platform's own id."""
 
-
-class TokenSource(Protocol):
-    """Hands adapters a bearer token; the connection service keeps it fresh and stored."""
-
-    def access_token(self) -> str:
-        """A token that is valid now (refreshed shortly before it expires)."""
-
-    def refresh(self) -> str:
-        """Force a refresh after a 401; raises ProviderAuthError if the platform refuses."""
+    def close(self) -> None:
+        """Close the adapter's HTTP client (the connection service opens one per adapter)."""
 
 
-AdapterFactory = Callable[[httpx.Client, str, TokenSource], AccountingProvider]
-ADAPTERS: dict[str, AdapterFactory] = {}
+class PlatformAdapter:
+    """What every platform's adapter shares: authorised GETs under the retry policy (self.api)
+    and its own HTTP client to close. A subclass names its key and label, and may bring its
+    words for refusals, its reading of a 429 and an observer of every response."""
+
+    key: str
+    label: str
+    page_size: int = 0  # records a list page asks for, where the platform takes a size
+
+    def __init__(self, http: httpx.Client, tenant_id: str, tokens: TokenSource, *,
+                 policy: RetryPolicy = RetryPolicy(), sleep: Sleep = time.sleep,
+                 page_size: int | None = None):
+        self.http, self.tenant_id = http, tenant_id or ""
+        if page_size:
+            self.page_size = page_size
+        self.api = Api(http, self.label, self.refusal, auth=BearerAuth(tokens, self.label),
+                       rate_hint=self.rate_hint, policy=policy, sleep=sleep, observe=self.observe)
+
+    def refusal(self, response: httpx.Response) -> ProviderError | None:
+        """The platform's words for a refusal; None leaves them to the policy."""
+        return None
+
+    def rate_hint(self, response: httpx.Response) -> float | None:
+        """Seconds the platform asks Cone to wait after a 429 (None: no hint)."""
+        return retry_after(response)
+
+    def observe(self, response: httpx.Response) -> None:
+        """Called with every response the platform sends (rate-limit counters, say)."""
+
+    def close(self) -> None:
+        """Close the HTTP client (the connection service opens one per adapter)."""
+        self.http.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+ADAPTERS: dict[str, type[PlatformAdapter]] = {}
 
 
 def register(key: str):
-    """Class or function decorator: make factory(http, tenant_id, tokens) the adapter for key."""
-    def decorate(factory):
-        ADAPTERS[key] = factory
-        return factory
+    """Class decorator: make the class the adapter the connection service builds for key."""
+    def decorate(cls: type[PlatformAdapter]) -> type[PlatformAdapter]:
+        ADAPTERS[key] = cls
+        return cls
     return decorate
 
 
@@ -102,73 +148,3 @@ def country(value) -> str | None:
     if text and text.lower() in UK_NAMES:
         return "United Kingdom"
     return text
-
-
-class ApiClient:
-    """Authorised GETs with the policy every platform shares.
-
-    401 → one forced token refresh, then ProviderAuthError; 429 → wait out Retry-After when
-    it is short (wait_for decides), else RateLimited; 5xx and timeouts → retries with
-    exponential backoff, then ProviderUnavailable. Other statuses go back to the adapter.
-    """
-
-    def __init__(self, http: httpx.Client, tokens: TokenSource, label: str, *,
-                 wait_for: Callable[[httpx.Response], int | None] | None = None,
-                 retries: int = 3, backoff: float = 0.5, max_wait: float = 30):
-        self.http, self.tokens, self.label = http, tokens, label
-        self.wait_for = wait_for or retry_after
-        self.retries, self.backoff, self.max_wait = retries, backoff, max_wait
-        self.requests = 0
-        self.last: httpx.Response | None = None
-
-    def get(self, url: str, *, params=None, headers=None) -> httpx.Response:
-        """The platform's answer to an authorised GET (2xx, 4xx other than 401/429)."""
-        refreshed, failures, waits = False, 0, 0
-        while True:
-            token = self.tokens.access_token()
-            try:
-                self.requests += 1
-                resp = self.http.get(url, params=params, headers={
-                    **(headers or {}), "Authorization": f"Bearer {token}"})
-            except httpx.TransportError as error:
-                failures += 1
-                if failures > self.retries:
-                    raise ProviderUnavailable(f"{self.label} did not answer: try again "
-                                              "shortly.") from error
-                self._pause(failures)
-                continue
-            self.last = resp
-            if resp.status_code == 401:
-                if refreshed:
-                    raise ProviderAuthError(f"{self.label} refused Cone's access: an admin "
-                                            "needs to reconnect it on the Integrations page.")
-                self.tokens.refresh()
-                refreshed = True
-            elif resp.status_code == 429:
-                wait = self.wait_for(resp)
-                waits += 1
-                if wait is None or wait > self.max_wait or waits > self.retries:
-                    raise RateLimited(f"{self.label} is limiting requests: try again "
-                                      f"{_later(wait)}.", retry_after=wait)
-                time.sleep(wait)
-            elif resp.status_code >= 500:
-                failures += 1
-                if failures > self.retries:
-                    raise ProviderUnavailable(f"{self.label} is not answering just now "
-                                              f"({resp.status_code}): try again shortly.")
-                self._pause(failures)
-            else:
-                return resp
-
-    def _pause(self, attempt: int) -> None:
-        time.sleep(self.backoff * 2 ** (attempt - 1))
-
-
-def retry_after(resp: httpx.Response) -> int | None:
-    """Seconds from a Retry-After header, when it holds a number."""
-    value = resp.headers.get("Retry-After", "").strip()
-    return int(value) if value.isdigit() else None
-
-
-def _later(wait: int | None) -> str:
-    return f"in {wait} seconds" if wait and wait < 120 else "later"

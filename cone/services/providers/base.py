@@ -1,12 +1,9 @@
-"""What every provider adapter shares: our error types and the Provider protocol.
+"""What every provider adapter shares: our error types.
 
 Adapters raise only these errors, each carrying a sentence a user can read, so views and
 jobs can show `str(error)` without knowing which service failed or how.
 """
 from __future__ import annotations
-
-from datetime import datetime
-from typing import Any, Iterator, Protocol
 
 
 class ProviderError(Exception):
@@ -48,14 +45,3 @@ class ProviderUnavailable(ProviderError):
 class ProviderBadResponse(ProviderError):
     default = "The outside service sent an answer Cone could not read."
 
-
-class Provider(Protocol):
-    """A source of client records (Companies House, accounting platforms)."""
-
-    key: str
-
-    def fetch_client(self, ref: str) -> Any:
-        """One record by the provider's own id."""
-
-    def list_clients(self, *, since: datetime | None = None) -> Iterator[Any]:
-        """Every record the provider offers (changed since a time, when it can tell)."""

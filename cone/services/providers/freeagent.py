@@ -6,23 +6,22 @@ A token belongs to one user of one company, so there is no tenant to choose.
 """
 from __future__ import annotations
 
-import time
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 
 from cone.services.models import Address
-from cone.services.providers.accounting import (ContactPerson, ExternalCustomer, TokenSource,
-                                                clean, register)
+from cone.services.providers.accounting import (ContactPerson, ExternalCustomer,
+                                                PlatformAdapter, clean, register)
 from cone.services.providers.base import (ProviderAuthError, ProviderBadResponse, ProviderError,
-                                          ProviderNotFound, ProviderUnavailable, RateLimited)
-from cone.services.providers.retrying import RetryingGet
+                                          ProviderNotFound)
+from cone.services.providers.http import json_body
 
 PAGE_SIZE = 100        # FreeAgent's largest page
 MAX_PAGES = 5000       # a guard against a server whose Link header never ends
-RETRYABLE = {500, 502, 503, 504}
+HEADERS = {"Accept": "application/json", "User-Agent": "Cone client register"}  # both required
 HIDDEN = "hidden"      # FreeAgent's archived status (and the view that lists it)
 
 
@@ -53,18 +52,22 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class FreeAgent(RetryingGet):
+def refusal(r: httpx.Response) -> ProviderError | None:
+    """FreeAgent's refusals in words: a 403 means the connecting user's access level is too low."""
+    if r.status_code == 403:
+        return ProviderAuthError("FreeAgent refused access: the user who connected it needs "
+                                 "the 'Contacts & Projects' permission level or higher.")
+    if r.status_code == 404:
+        return ProviderNotFound("FreeAgent has no such contact.")
+    return None
+
+
+@register("freeagent")
+class FreeAgent(PlatformAdapter):
     """Read-only FreeAgent contacts over an injected httpx.Client (base URL .../v2)."""
 
-    key = "freeagent"
-    label = "FreeAgent"
-
-    def __init__(self, http: httpx.Client, tenant_id: str, tokens: TokenSource, *,
-                 retries: int = 3, backoff: float = 0.5, max_wait: float = 60,
-                 page_size: int = PAGE_SIZE, sleep: Callable[[float], None] = time.sleep):
-        self.http, self.tenant_id, self.tokens = http, tenant_id or "", tokens
-        self.retries, self.backoff, self.max_wait = retries, backoff, max_wait
-        self.page_size, self.sleep = page_size, sleep
+    key, label, page_size = "freeagent", "FreeAgent", PAGE_SIZE
+    refusal = staticmethod(refusal)
 
     def list_customers(self, *, since: datetime | None = None,
                        include_non_customers: bool = False) -> Iterator[ExternalCustomer]:
@@ -83,19 +86,15 @@ class FreeAgent(RetryingGet):
         ident = str(external_id).strip()
         if not ident.isdigit():
             raise ProviderNotFound("FreeAgent has no contact with that id.")
-        body = _json(self._get(f"/contacts/{ident}"))
+        body = self.api.get_json(f"/contacts/{ident}", headers=HEADERS)
         item = body.get("contact")
         if not isinstance(item, dict):
             raise ProviderBadResponse("FreeAgent sent a contact in an unexpected shape.")
         return self._customer(item, is_customer=True)
 
-    def close(self) -> None:
-        """Close the HTTP client (the connection service opens one per adapter)."""
-        self.http.close()
-
     def company_name(self) -> str | None:
         """The FreeAgent company's name (shown as the connection's tenant)."""
-        company = _json(self._get("/company")).get("company")
+        company = self.api.get_json("/company", headers=HEADERS).get("company")
         return _text(company.get("name")) if isinstance(company, dict) else None
 
     def _pages(self, view: str, since: datetime | None) -> Iterator[Any]:
@@ -105,8 +104,8 @@ class FreeAgent(RetryingGet):
         if since is not None:
             params["updated_since"] = iso(since)
         for _ in range(MAX_PAGES):
-            response = self._get("/contacts", params)
-            items = _json(response).get("contacts")
+            response = self.api.get("/contacts", params=params, headers=HEADERS)
+            items = json_body(response, "FreeAgent").get("contacts")
             if not isinstance(items, list):
                 raise ProviderBadResponse("FreeAgent sent a contact list in an unexpected shape.")
             yield from items
@@ -117,18 +116,9 @@ class FreeAgent(RetryingGet):
             params = {**params, **dict(parse_qsl(urlsplit(following).query))}
         raise ProviderBadResponse("FreeAgent kept offering more pages than Cone can read.")
 
-    def _headers(self) -> dict[str, str]:
-        return {"Accept": "application/json", "User-Agent": "Cone client register"}
-
-    def _response_error(self, response: httpx.Response) -> ProviderError | None:
-        return _error(response)
-
     def _customer(self, item: Any, *, is_customer: bool) -> ExternalCustomer:
         """Our neutral record from one FreeAgent contact (problems noted, never raised)."""
         return to_customer(item, tenant_id=self.tenant_id, is_customer=is_customer)
-
-
-register("freeagent")(FreeAgent)
 
 
 def to_customer(item: Any, *, tenant_id: str = "", is_customer: bool = True) -> ExternalCustomer:
@@ -172,35 +162,3 @@ def _address(raw: dict) -> Address:
     return Address(line1=_text(raw.get("address1")), line2=line2 or None,
                    town=_text(raw.get("town")), county=_text(raw.get("region")),
                    postcode=_text(raw.get("postcode")), country=_text(raw.get("country")))
-
-
-def _error(r: httpx.Response) -> ProviderError | None:
-    """Our error for a non-2xx response, or None when it succeeded."""
-    if r.is_success:
-        return None
-    if r.status_code == 401:
-        return ProviderAuthError("FreeAgent refused the connection: an admin needs to "
-                                 "reconnect it on the Integrations page.")
-    if r.status_code == 403:
-        return ProviderAuthError("FreeAgent refused access: the user who connected it needs "
-                                 "the 'Contacts & Projects' permission level or higher.")
-    if r.status_code == 404:
-        return ProviderNotFound("FreeAgent has no such contact.")
-    if r.status_code == 429:
-        after = r.headers.get("Retry-After", "").strip()
-        return RateLimited(None, int(after) if after.isdigit() else None)
-    if r.status_code in RETRYABLE:
-        return ProviderUnavailable(f"FreeAgent is having problems (error {r.status_code}): "
-                                   "try again shortly.")
-    return ProviderError(f"FreeAgent refused the request (error {r.status_code}).")
-
-
-def _json(r: httpx.Response) -> dict:
-    try:
-        body = r.json()
-    except ValueError:
-        raise ProviderBadResponse("FreeAgent sent an answer Cone could not read: "
-                                  "try again shortly.") from None
-    if not isinstance(body, dict):
-        raise ProviderBadResponse("FreeAgent sent an answer in an unexpected shape.")
-    return body

@@ -3,7 +3,7 @@
 Facts it relies on: the realm (company) id is in every path; `select * from Customer` returns
 only active customers unless asked for `Active IN (true, false)`; STARTPOSITION is 1-based and a
 page shorter than MAXRESULTS is the last; inactive names get " (deleted)"; tax ids are masked
-on read; a 429 carries no Retry-After, so we back off on our own schedule.
+on read; a 429 carries no Retry-After, so the policy's default backoff applies (http.py).
 """
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ from typing import Iterator
 import httpx
 
 from cone.services.models import Address
-from cone.services.providers.accounting import (ApiClient, ContactPerson, ExternalCustomer,
-                                                TokenSource, clean, country, register)
-from cone.services.providers.base import (ProviderAuthError, ProviderBadResponse,
+from cone.services.providers.accounting import (ContactPerson, ExternalCustomer,
+                                                PlatformAdapter, clean, country, register,
+                                                unreadable)
+from cone.services.providers.base import (ProviderAuthError, ProviderBadResponse, ProviderError,
                                           ProviderNotFound)
 
 MINOR_VERSION = "75"  # the lowest Intuit still supports
@@ -42,47 +43,35 @@ def fault_message(body) -> str | None:
         "message")
 
 
+def refusal(resp: httpx.Response) -> ProviderError:
+    """QuickBooks' refusals in words, from its Fault envelope when it sent one."""
+    try:
+        fault = fault_message(resp.json())
+    except ValueError:
+        fault = None
+    if resp.status_code == 403:
+        return ProviderAuthError("QuickBooks refused access to this company: reconnect it on "
+                                 "the Integrations page.")
+    # An unknown Id in a path is a 400 whose fault says "not found"
+    if resp.status_code == 404 or (resp.status_code == 400 and "not found" in (
+            fault or "").lower()):
+        return ProviderNotFound("QuickBooks has no such customer.")
+    return ProviderBadResponse(f"QuickBooks refused the request: {fault or resp.status_code}.")
+
+
 @register("quickbooks")
-class QuickBooks:
-    """One QuickBooks company's customers."""
+class QuickBooks(PlatformAdapter):
+    """One QuickBooks company's customers (the tenant id is the realm id)."""
 
-    key = "quickbooks"
-
-    def __init__(self, http: httpx.Client, tenant_id: str, tokens: TokenSource):
-        self.tenant_id = tenant_id  # the realm id
-        self.pause = 5  # seconds to wait after a 429, which carries no Retry-After
-        self.api = ApiClient(http, tokens, "QuickBooks", wait_for=self._wait)
-
-    def _wait(self, resp: httpx.Response) -> int | None:
-        value = resp.headers.get("Retry-After", "")
-        return int(value) if value.isdigit() else self.pause
-
-    def close(self) -> None:
-        self.api.http.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
+    key, label, page_size = "quickbooks", "QuickBooks", PAGE_SIZE
+    refusal = staticmethod(refusal)
 
     def _get(self, path: str, params: dict) -> dict:
-        resp = self.api.get(f"/v3/company/{self.tenant_id}{path}",
-                            params={**params, "minorversion": MINOR_VERSION},
-                            headers={"Accept": "application/json"})
-        try:
-            body = resp.json()
-        except ValueError as error:
-            raise ProviderBadResponse("QuickBooks sent an answer Cone could not read.") from error
-        if resp.status_code == 403:
-            raise ProviderAuthError("QuickBooks refused access to this company: reconnect it "
-                                    "on the Integrations page.")
-        if resp.status_code == 404 or (resp.status_code == 400 and "not found" in (
-                fault_message(body) or "").lower()):
-            raise ProviderNotFound("QuickBooks has no such customer.")
-        if resp.status_code != 200 or not isinstance(body, dict) or "Fault" in body:
-            raise ProviderBadResponse("QuickBooks refused the request: "
-                                      f"{fault_message(body) or resp.status_code}.")
+        body = self.api.get_json(f"/v3/company/{self.tenant_id}{path}",
+                                 params={**params, "minorversion": MINOR_VERSION},
+                                 headers={"Accept": "application/json"})
+        if "Fault" in body:  # a query error can come back with 200
+            raise ProviderBadResponse(f"QuickBooks refused the request: {fault_message(body)}.")
         return body
 
     def query(self, *, since: datetime | None = None) -> str:
@@ -99,13 +88,13 @@ class QuickBooks:
         base, start = self.query(since=since), 1
         while True:
             body = self._get("/query", {
-                "query": f"{base} STARTPOSITION {start} MAXRESULTS {PAGE_SIZE}"})
+                "query": f"{base} STARTPOSITION {start} MAXRESULTS {self.page_size}"})
             rows = (body.get("QueryResponse") or {}).get("Customer") or []
             for raw in rows:
                 customer = self.to_customer(raw)
                 if customer.is_customer or include_non_customers:
                     yield customer
-            if len(rows) < PAGE_SIZE:
+            if len(rows) < self.page_size:
                 return
             start += len(rows)
 
@@ -122,17 +111,12 @@ class QuickBooks:
         try:
             return _map(raw, self.tenant_id)
         except (TypeError, ValueError, AttributeError, KeyError) as error:
-            ident = raw.get("Id") if isinstance(raw, dict) else None
-            name = raw.get("DisplayName") if isinstance(raw, dict) else None
-            return ExternalCustomer(
-                provider="quickbooks", external_id=f"{self.tenant_id}:{ident}" if ident else "",
-                tenant_id=self.tenant_id, name=clean(name) or "(unreadable customer)",
-                kind="business", first_name=None, last_name=None, email=None, phone=None,
-                address=Address(), company_number=None, vat_number=None, people=(),
-                is_customer=True, archived=False, updated_at=None,
-                raw=raw if isinstance(raw, dict) else {"value": repr(raw)[:500]},
-                problems=(f"QuickBooks sent a customer Cone could not read "
-                          f"({error.__class__.__name__}: {str(error)[:120]}).",))
+            known = raw if isinstance(raw, dict) else {}
+            ident = known.get("Id")
+            return unreadable(raw, error, provider="quickbooks", tenant_id=self.tenant_id,
+                              external_id=f"{self.tenant_id}:{ident}" if ident else "",
+                              name=clean(known.get("DisplayName")) or "(unreadable customer)",
+                              what="QuickBooks sent a customer", is_customer=True)
 
 
 def _map(raw: dict, realm: str) -> ExternalCustomer:

@@ -11,22 +11,21 @@ import re
 import time
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 
 from cone.services.models import Address
-from cone.services.providers.accounting import (ContactPerson, ExternalCustomer, TokenSource,
-                                                clean, register)
+from cone.services.providers.accounting import (ContactPerson, ExternalCustomer,
+                                                PlatformAdapter, clean, register)
 from cone.services.providers.base import (ProviderAuthError, ProviderBadResponse, ProviderError,
-                                          ProviderNotFound, ProviderUnavailable, RateLimited)
-from cone.services.providers.retrying import RetryingGet
+                                          ProviderNotFound)
 from cone.services.providers.freeagent import iso, parse_time
+from cone.services.providers.http import Api, Sleep
 
 PAGE_SIZE = 200        # Sage's largest page
 MAX_PAGES = 5000       # a guard against a $next that never ends
-RETRYABLE = {500, 502, 503, 504}
 COUNTRIES = {"GB": "United Kingdom", "IE": "Ireland", "US": "United States", "CA": "Canada",
              "FR": "France", "DE": "Germany", "ES": "Spain"}
 # Sage has no business/person flag: a company word in the name is one more hint
@@ -53,23 +52,27 @@ def _dict(value: Any) -> dict:
     return value if isinstance(value, dict) else {}
 
 
-def list_businesses(http: httpx.Client, access_token: str) -> list[Business]:
+def refusal(r: httpx.Response) -> ProviderError | None:
+    """Sage's refusals in words: a 403 is a business the connected user cannot reach."""
+    if r.status_code == 403:
+        return ProviderAuthError("Sage refused access to this business: an admin needs to "
+                                 "reconnect and choose the business again.")
+    if r.status_code == 404:
+        return ProviderNotFound("Sage has no such contact.")
+    return None
+
+
+def list_businesses(http: httpx.Client, access_token: str, *,
+                    sleep: Sleep = time.sleep) -> list[Business]:
     """Every business the token's user can reach, the lead business first (for tenant choice)."""
+    api = Api(http, "Sage", refusal, sleep=sleep)
     headers = {"Authorization": f"Bearer {access_token}", "Accept": "application/json"}
-    try:
-        response = http.get("/businesses", headers=headers)
-        lead = http.get("/businesses/lead", headers=headers)
-    except httpx.HTTPError:
-        raise ProviderUnavailable("Sage did not answer when asked for its businesses.") from None
-    error = _error(response)
-    if error is not None:
-        raise error
-    items = _json(response).get("$items")
+    items = api.get_json("/businesses", headers=headers).get("$items")
     if not isinstance(items, list):
         raise ProviderBadResponse("Sage sent its businesses in an unexpected shape.")
     try:
-        lead_id = _text(lead.json().get("id")) if lead.is_success else None
-    except (ValueError, AttributeError):
+        lead_id = _text(api.get_json("/businesses/lead", headers=headers).get("id"))
+    except ProviderError:
         lead_id = None  # without a lead the order is Sage's own
     found = [Business(_text(b.get("id")), _text(b.get("name")) or _text(b.get("displayed_as"))
                       or _text(b.get("id")))
@@ -84,18 +87,18 @@ def businesses(api_url: str, access_token: str, *, timeout: float = 10) -> list[
         return list_businesses(http, access_token)
 
 
-class Sage(RetryingGet):
+@register("sage")
+class Sage(PlatformAdapter):
     """Read-only Sage contacts over an injected httpx.Client (base URL .../v3.1)."""
 
-    key = "sage"
-    label = "Sage"
+    key, label, page_size = "sage", "Sage", PAGE_SIZE
+    refusal = staticmethod(refusal)
 
-    def __init__(self, http: httpx.Client, tenant_id: str, tokens: TokenSource, *,
-                 retries: int = 3, backoff: float = 0.5, max_wait: float = 60,
-                 page_size: int = PAGE_SIZE, sleep: Callable[[float], None] = time.sleep):
-        self.http, self.tenant_id, self.tokens = http, tenant_id or "", tokens
-        self.retries, self.backoff, self.max_wait = retries, backoff, max_wait
-        self.page_size, self.sleep = page_size, sleep
+    @property
+    def headers(self) -> dict[str, str]:
+        """Every call names the business: one user's token may reach several."""
+        return {"Accept": "application/json",
+                **({"X-Business": self.tenant_id} if self.tenant_id else {})}
 
     def list_customers(self, *, since: datetime | None = None,
                        include_non_customers: bool = False) -> Iterator[ExternalCustomer]:
@@ -123,18 +126,15 @@ class Sage(RetryingGet):
         ident = str(external_id).rsplit(":", 1)[-1].strip()
         if not re.fullmatch(r"[0-9A-Za-z_-]+", ident):
             raise ProviderNotFound("Sage has no contact with that id.")
-        item = _json(self._get(f"/contacts/{ident}", {"nested_attributes": "all"}))
+        item = self.api.get_json(f"/contacts/{ident}", params={"nested_attributes": "all"},
+                                 headers=self.headers)
         return self._customer(item, filtered=False)
-
-    def close(self) -> None:
-        """Close the HTTP client (the connection service opens one per adapter)."""
-        self.http.close()
 
     def _pages(self, params: dict) -> Iterator[Any]:
         """Every item, following $next until it is null."""
         params = {**params, "page": 1, "items_per_page": self.page_size}
         for _ in range(MAX_PAGES):
-            body = _json(self._get("/contacts", params))
+            body = self.api.get_json("/contacts", params=params, headers=self.headers)
             items = body.get("$items")
             if not isinstance(items, list):
                 raise ProviderBadResponse("Sage sent a contact list in an unexpected shape.")
@@ -149,20 +149,9 @@ class Sage(RetryingGet):
             params = nxt
         raise ProviderBadResponse("Sage kept offering more pages than Cone can read.")
 
-    def _headers(self) -> dict[str, str]:
-        headers = {"Accept": "application/json"}
-        if self.tenant_id:
-            headers["X-Business"] = self.tenant_id
-        return headers
-
-    def _response_error(self, response: httpx.Response) -> ProviderError | None:
-        return _error(response)
-
     def _customer(self, item: Any, *, filtered: bool) -> ExternalCustomer:
+        """Our neutral record from one Sage contact (problems noted, never raised)."""
         return to_customer(item, tenant_id=self.tenant_id, filtered=filtered)
-
-
-register("sage")(Sage)
 
 
 def to_customer(item: Any, *, tenant_id: str = "", filtered: bool = True) -> ExternalCustomer:
@@ -224,35 +213,3 @@ def _address(raw: dict) -> Address:
         if found.line1 or found.postcode or found.town:
             return found
     return Address()
-
-
-def _error(r: httpx.Response) -> ProviderError | None:
-    """Our error for a non-2xx response, or None when it succeeded."""
-    if r.is_success:
-        return None
-    if r.status_code == 401:
-        return ProviderAuthError("Sage refused the connection: an admin needs to reconnect it "
-                                 "on the Integrations page.")
-    if r.status_code == 403:
-        return ProviderAuthError("Sage refused access to this business: an admin needs to "
-                                 "reconnect and choose the business again.")
-    if r.status_code == 404:
-        return ProviderNotFound("Sage has no such contact.")
-    if r.status_code == 429:
-        after = r.headers.get("Retry-After", "").strip()
-        return RateLimited(None, int(after) if after.isdigit() else None)
-    if r.status_code in RETRYABLE:
-        return ProviderUnavailable(f"Sage is having problems (error {r.status_code}): "
-                                   "try again shortly.")
-    return ProviderError(f"Sage refused the request (error {r.status_code}).")
-
-
-def _json(r: httpx.Response) -> dict:
-    try:
-        body = r.json()
-    except ValueError:
-        raise ProviderBadResponse("Sage sent an answer Cone could not read: "
-                                  "try again shortly.") from None
-    if not isinstance(body, dict):
-        raise ProviderBadResponse("Sage sent an answer in an unexpected shape.")
-    return body

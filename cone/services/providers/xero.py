@@ -13,16 +13,18 @@ from typing import Iterator
 import httpx
 
 from cone.services.models import Address
-from cone.services.providers.accounting import (ApiClient, ContactPerson, ExternalCustomer,
-                                                TokenSource, clean, country, register,
-                                                retry_after)
-from cone.services.providers.base import (ProviderAuthError, ProviderBadResponse,
+from cone.services.providers.accounting import (ContactPerson, ExternalCustomer,
+                                                PlatformAdapter, clean, country, register,
+                                                unreadable)
+from cone.services.providers.base import (ProviderAuthError, ProviderBadResponse, ProviderError,
                                           ProviderNotFound)
+from cone.services.providers.http import NEVER, retry_after
 
 CONTACTS = "/api.xro/2.0/Contacts"
 PAGE_SIZE = 1000  # the maximum: Xero allows 60 calls a minute, so fewer, bigger pages
 DATE = re.compile(r"/Date\((-?\d+)([+-]\d{4})?\)/")
 PHONE_ORDER = ("DEFAULT", "MOBILE", "DDI", "OFFICE")
+LIMITS = ("X-MinLimit-Remaining", "X-DayLimit-Remaining")
 
 
 def parse_date(value) -> datetime | None:
@@ -33,60 +35,57 @@ def parse_date(value) -> datetime | None:
     return datetime.fromtimestamp(int(match.group(1)) / 1000, tz=timezone.utc)
 
 
-def _wait(resp: httpx.Response) -> int | None:
+def rate_hint(resp: httpx.Response) -> float | None:
+    """Seconds Xero asks us to wait after a 429, read from the limit X-Rate-Limit-Problem names."""
     problem = resp.headers.get("X-Rate-Limit-Problem", "").lower()
     if problem == "day":
-        return None  # the day limit resets hours later: stop the run rather than sleep
-    return retry_after(resp) or (1 if problem == "concurrent" else None)
+        return NEVER  # the day limit resets hours later: stop the run rather than sleep
+    hint = retry_after(resp)
+    if hint is not None:
+        return hint
+    if problem == "concurrent":
+        return 1
+    if problem in ("minute", "appminute") or resp.headers.get("X-MinLimit-Remaining") == "0":
+        return 60  # the whole minute window, as Xero did not say how much of it is left
+    return None
+
+
+def refusal(resp: httpx.Response) -> ProviderError:
+    """Xero's refusals in words: 403 is an organisation Cone may no longer read."""
+    if resp.status_code == 403:
+        return ProviderAuthError("Xero refused access to this organisation: reconnect it on "
+                                 "the Integrations page.")
+    if resp.status_code == 404:
+        return ProviderNotFound("Xero has no such contact.")
+    return ProviderBadResponse(f"Xero answered {resp.status_code} to a contacts request.")
 
 
 @register("xero")
-class Xero:
-    """One Xero organisation's contacts."""
+class Xero(PlatformAdapter):
+    """One Xero organisation's contacts; .limits holds its rate-limit counters after each call."""
 
-    key = "xero"
+    key, label, page_size = "xero", "Xero", PAGE_SIZE
+    refusal, rate_hint = staticmethod(refusal), staticmethod(rate_hint)
+    limits: dict[str, str] = {}  # replaced after each response, never changed in place
 
-    def __init__(self, http: httpx.Client, tenant_id: str, tokens: TokenSource):
-        self.tenant_id = tenant_id
-        self.api = ApiClient(http, tokens, "Xero", wait_for=_wait)
-        self.limits: dict[str, str] = {}
-
-    def close(self) -> None:
-        self.api.http.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
+    def observe(self, resp: httpx.Response) -> None:
+        """Keep Xero's remaining-call counters."""
+        self.limits = {name: resp.headers[name] for name in LIMITS if name in resp.headers}
 
     def _get(self, path: str, *, params=None, since: datetime | None = None) -> dict:
         headers = {"xero-tenant-id": self.tenant_id, "Accept": "application/json"}
         if since:
             headers["If-Modified-Since"] = since.astimezone(timezone.utc).strftime(
                 "%Y-%m-%dT%H:%M:%S")
-        resp = self.api.get(path, params=params, headers=headers)
-        self.limits = {name: resp.headers[name] for name in
-                       ("X-MinLimit-Remaining", "X-DayLimit-Remaining") if name in resp.headers}
-        if resp.status_code == 403:
-            raise ProviderAuthError("Xero refused access to this organisation: reconnect it on "
-                                    "the Integrations page.")
-        if resp.status_code == 404:
-            raise ProviderNotFound("Xero has no such contact.")
-        if resp.status_code != 200:
-            raise ProviderBadResponse(f"Xero answered {resp.status_code} to a contacts request.")
-        try:
-            body = resp.json()
-        except ValueError as error:
-            raise ProviderBadResponse("Xero sent an answer Cone could not read.") from error
-        if not isinstance(body, dict) or not isinstance(body.get("Contacts", []), list):
-            raise ProviderBadResponse("Xero sent an answer Cone could not read.")
+        body = self.api.get_json(path, params=params, headers=headers)
+        if not isinstance(body.get("Contacts", []), list):
+            raise ProviderBadResponse("Xero sent an answer in an unexpected shape.")
         return body
 
     def list_customers(self, *, since: datetime | None = None,
                        include_non_customers: bool = False) -> Iterator[ExternalCustomer]:
         """Every contact flagged as a customer (or every contact), archived ones included."""
-        params = {"pageSize": PAGE_SIZE, "includeArchived": "true"}
+        params = {"pageSize": self.page_size, "includeArchived": "true"}
         if not include_non_customers:
             params["where"] = "IsCustomer==true"
         page = 1
@@ -112,16 +111,11 @@ class Xero:
         try:
             return _map(raw, self.tenant_id)
         except (TypeError, ValueError, AttributeError, KeyError) as error:
-            ident = raw.get("ContactID") if isinstance(raw, dict) else None
-            name = raw.get("Name") if isinstance(raw, dict) else None
-            return ExternalCustomer(
-                provider="xero", external_id=str(ident or ""), tenant_id=self.tenant_id,
-                name=clean(name) or "(unreadable contact)", kind="business", first_name=None,
-                last_name=None, email=None, phone=None, address=Address(), company_number=None,
-                vat_number=None, people=(), is_customer=False, archived=False, updated_at=None,
-                raw=raw if isinstance(raw, dict) else {"value": repr(raw)[:500]},
-                problems=(f"Xero sent a contact Cone could not read ({error.__class__.__name__}"
-                          f": {str(error)[:120]}).",))
+            known = raw if isinstance(raw, dict) else {}
+            return unreadable(raw, error, provider="xero", tenant_id=self.tenant_id,
+                              external_id=str(known.get("ContactID") or ""),
+                              name=clean(known.get("Name")) or "(unreadable contact)",
+                              what="Xero sent a contact", is_customer=False)
 
 
 def _map(raw: dict, tenant_id: str) -> ExternalCustomer:

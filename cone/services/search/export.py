@@ -1,6 +1,8 @@
 """CSV export of the client list: every client of the current view, no paging, streamed."""
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Iterator
 from datetime import date, datetime
 
@@ -19,6 +21,9 @@ def _tag_names():
     return (select(names).select_from(client_tags).join(Tag, Tag.id == client_tags.c.tag_id)
             .where(client_tags.c.client_id == Client.id).scalar_subquery())
 
+
+# A cell starting with one of these is a formula to a spreadsheet: =HYPERLINK(...) and friends
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 EXPORT_COLUMNS = [
     ("Name", Client.display_name), ("Kind", Client.kind), ("Status", Client.status),
@@ -50,6 +55,27 @@ def export_rows(params: ClientQuery, *, today: date | None = None) -> Iterator[l
     # yield_per streams through a server-side cursor on PostgreSQL: memory stays flat
     for row in db.session.execute(stmt.execution_options(yield_per=1000)):
         yield [_cell(v) for v in row]
+
+
+def safe_cell(value) -> str:
+    """A CSV cell that Excel and LibreOffice show as text, never run as a formula."""
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def export_csv(params: ClientQuery, *, today: date | None = None) -> Iterator[str]:
+    """export_rows as CSV text, one line at a time, after a UTF-8 BOM so Excel reads the accents.
+
+    Every cell goes through safe_cell: a client's name must never run in a spreadsheet.
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    yield "\ufeff"
+    for row in export_rows(params, today=today):
+        writer.writerow([safe_cell(v) for v in row])
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
 
 
 def _cell(value):

@@ -1,6 +1,4 @@
 """The client list: live search, filters, sort, paging and CSV export of the same view."""
-import csv
-import io
 from datetime import date
 
 from flask import Response, request, stream_with_context
@@ -11,7 +9,7 @@ from wtforms.validators import Length, Optional
 from cone.clients import bp
 from cone.htmx import render, wants_region
 from cone.services import search
-from cone.services.search.export import export_rows
+from cone.services.search.export import export_csv
 from cone.services.models import KINDS, STATUSES
 
 # Companies House company_status values (reference/companies-house-enumerations)
@@ -95,37 +93,13 @@ def index():
     params = search.clean(client_query(form))
     results = search.search_clients(params)
     return render("clients/index.html", fragments=FRAGMENTS, form=form,
-                  params=params, args=state(params), results=results, today=date.today(),
-                  sources=search.SOURCES)
-
-
-# A cell starting with one of these is a formula to a spreadsheet: =HYPERLINK(...) and friends
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value) -> str:
-    """A CSV cell that Excel and LibreOffice show as text, never run as a formula."""
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
-
-
-def csv_lines(rows):
-    """Encode rows as CSV text, one line at a time, after a UTF-8 BOM so Excel reads the accents."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    yield "\ufeff"
-    for row in rows:
-        writer.writerow([safe_cell(v) for v in row])
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
+                  params=params, args=state(params), results=results, today=date.today())
 
 
 @bp.get("/export.csv")
 def export():
     """The current view of the list (every matching client, not one page) as a streamed CSV."""
-    params = client_query(list_form())
-    lines = csv_lines(export_rows(params))
+    lines = export_csv(client_query(list_form()))
     name = f"clients-{date.today():%Y-%m-%d}.csv"
     # stream_with_context keeps the session open while the rows are written out
     return Response(stream_with_context(lines), mimetype="text/csv",
