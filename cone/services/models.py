@@ -36,7 +36,6 @@ ENTITY_TYPES = {
     "partnership": "Partnership", "sole_trader": "Sole trader", "charity": "Charity",
     "trust": "Trust", "other": "Other",
 }
-PROVIDERS = ("companies_house", "xero", "quickbooks", "freeagent", "sage")
 
 
 def utcnow() -> datetime:

@@ -21,6 +21,9 @@ PROVIDER_NAMES: dict[str, str] = {
     "companies_house": "Companies House", "xero": "Xero", "quickbooks": "QuickBooks",
     "freeagent": "FreeAgent", "sage": "Sage",
 }
+# The product's full name where it differs: connect buttons and import headings
+PRODUCT_NAMES: dict[str, str] = {**PROVIDER_NAMES, "quickbooks": "QuickBooks Online",
+                                 "sage": "Sage Business Cloud Accounting"}
 ACCOUNTING_PROVIDERS = ("xero", "quickbooks", "freeagent", "sage")
 # Every source a client can have, manual first: the list filter's choices
 SOURCE_NAMES: dict[str, str] = {"manual": "Manual", **PROVIDER_NAMES}

@@ -24,6 +24,7 @@ from cone.services.providers.accounting import ADAPTERS, AccountingProvider
 from cone.services.providers import sage  # the adapter module owns Sage's business list
 from cone.services.providers.base import ProviderAuthError, ProviderError
 from cone.services.providers.http import RetryPolicy, TokenSource
+from cone.services.sources import PRODUCT_NAMES
 from cone.services.tx import transaction
 
 
@@ -32,12 +33,16 @@ class Platform:
     """What Cone needs to know about one platform's OAuth."""
 
     key: str
-    label: str
     scope: str | None
     pkce: bool
     auth_method: str              # client_secret_basic | client_secret_post
     revoke_url: str | None        # default; <PREFIX>_REVOKE_URL overrides it
     tenants: str | None = None    # "xero"/"sage": choose from the API; "realm": from the callback
+
+    @property
+    def label(self) -> str:
+        """The product's name, e.g. QuickBooks Online."""
+        return PRODUCT_NAMES[self.key]
 
     @property
     def prefix(self) -> str:
@@ -50,15 +55,15 @@ class Platform:
 
 
 PLATFORMS: dict[str, Platform] = {
-    "xero": Platform("xero", "Xero", "offline_access accounting.contacts.read", True,
+    "xero": Platform("xero", "offline_access accounting.contacts.read", True,
                      "client_secret_basic", "https://identity.xero.com/connect/revocation",
                      tenants="xero"),
-    "quickbooks": Platform("quickbooks", "QuickBooks Online", "com.intuit.quickbooks.accounting",
+    "quickbooks": Platform("quickbooks", "com.intuit.quickbooks.accounting",
                            False, "client_secret_basic",
                            "https://developer.api.intuit.com/v2/oauth2/tokens/revoke",
                            tenants="realm"),
-    "freeagent": Platform("freeagent", "FreeAgent", None, False, "client_secret_basic", None),
-    "sage": Platform("sage", "Sage Business Cloud Accounting", "readonly", False,
+    "freeagent": Platform("freeagent", None, False, "client_secret_basic", None),
+    "sage": Platform("sage", "readonly", False,
                      "client_secret_post", "https://oauth.accounting.sage.com/revoke",
                      tenants="sage"),
 }

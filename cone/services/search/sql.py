@@ -12,10 +12,11 @@ from sqlalchemy import (and_, case, column, exists, false, func, literal_column,
                         table, text)
 from sqlalchemy.orm import aliased
 
-from cone.services.models import (PROVIDERS, Client, ClientContact, CompaniesHouseProfile,
+from cone.services.models import (Client, ClientContact, CompaniesHouseProfile,
                                   Contact, ExternalLink, Tag, User, client_tags, db)
 from cone.services.search.index import SPELLED_OUT
 from cone.services.search.query import ClientQuery
+from cone.services.sources import PROVIDER_NAMES
 
 
 MAX_WORDS = 8
@@ -153,7 +154,7 @@ def filters(params: ClientQuery, dialect: str, today: date) -> list:
     elif params.source:
         conds.append(exists().where(ExternalLink.client_id == Client.id, ExternalLink.active,
                                     ExternalLink.provider == params.source)
-                     if params.source in PROVIDERS else false())
+                     if params.source in PROVIDER_NAMES else false())
     if params.manager == "none":
         conds.append(Client.manager_id.is_(None))
     elif params.manager:
