@@ -76,14 +76,15 @@ def created(client: Client) -> list[dict]:
     return audit.diff({}, snapshot(client))
 
 
-def check_users(values: dict[str, Any], errors: Errors, current: Client | None = None) -> None:
-    """Manager and partner are existing users; a newly chosen one must be active."""
+def check_users(values: dict[str, Any], errors: Errors, client: Client | None = None) -> None:
+    """Manager and partner are existing users; a newly chosen one must be active (a client's
+    current manager or partner may stay on after being deactivated)."""
     for name in ("manager_id", "partner_id"):
         user_id = values.get(name)
         if user_id is None or name in errors:
             continue
         user = db.session.get(User, user_id)
-        unchanged = current is not None and getattr(current, name) == user_id
+        unchanged = client is not None and getattr(client, name) == user_id
         if user is None or not (user.active or unchanged):
             errors.add(name, f"Choose the {FIELD_LABELS[name].lower()} from the list of users.")
 

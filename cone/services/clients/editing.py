@@ -112,7 +112,7 @@ def update_client(client: Client, data: dict, *, expected_version: int, user: Us
             raise stale
     check_year_end({name: values.get(name, getattr(client, name))
                     for name in ("year_end_day", "year_end_month")}, errors)
-    check_users(values, errors, current=client)
+    check_users(values, errors, client)
     refuse(errors)
     before = snapshot(client)
     try:

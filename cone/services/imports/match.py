@@ -18,7 +18,7 @@ from cone.services.models import Client, ExternalLink, db
 from cone.services.providers.accounting import ExternalCustomer
 from cone.services.sources import source_name
 
-PASSIVE = frozenset({"csv"})  # providers whose links record provenance only (imports_apply)
+PASSIVE = frozenset({"csv"})  # providers whose links record provenance only (apply.py)
 
 
 @dataclass

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cone.services import connections
 from cone.services.imports.preview import CLASSIFICATIONS
 from cone.services.models import ImportRun
+from cone.services.sources import PRODUCT_NAMES
 
 PER_PAGE = 100
 WRITTEN_SHOWN = PER_PAGE * 5  # a summary lists this many clients written; the list has the rest
@@ -62,7 +62,4 @@ def finished(run: ImportRun) -> Finished:
 
 def source_heading(provider: str) -> str:
     """"Xero", "QuickBooks Online", "CSV file"… for the page's headings."""
-    if provider == "csv":
-        return "CSV file"
-    platform = connections.PLATFORMS.get(provider)
-    return platform.label if platform else provider
+    return "CSV file" if provider == "csv" else PRODUCT_NAMES.get(provider, provider)

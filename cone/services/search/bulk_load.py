@@ -1,6 +1,6 @@
 """Bulk loads without per-row search index upkeep, and a check that the index is exact.
 
-The triggers of search_index.py keep each client's document current one change at a time,
+The triggers of index.py keep each client's document current one change at a time,
 which makes a load of many thousands of clients several times slower. bulk_load() pauses
 them and indexes the new clients in one set-based statement at the end.
 """

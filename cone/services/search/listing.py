@@ -1,6 +1,6 @@
 """The client list query: text search, filters, sort and paging on each engine's index.
 
-Text search goes through the search index of search_index.py (FTS5 on SQLite, tsvector on
+Text search goes through the search index of index.py (FTS5 on SQLite, tsvector on
 PostgreSQL): every word is a prefix, case and accents are ignored, and a query's words are
 also tried run together so "SC 123456" finds SC123456. One query fetches the page's rows
 with everything the table shows (contact, manager, source, deadline): no per-row queries.
