@@ -1,0 +1,8 @@
+"""`flask --app app cone …` commands (names are stable: cron and scripts use them).
+
+Each module adds its commands to the one group; importing them here registers them.
+"""
+from cone.cli import companies_house, demo, imports, users
+from cone.cli.group import cone_cli
+
+__all__ = ["cone_cli", "companies_house", "demo", "imports", "users"]
