@@ -1,5 +1,9 @@
 """Time `seed-demo` on a scratch database and print clients per second.
 
+Also printed: the longest batch, rows made and written (SQLite's writer holds its lock for
+less than that while web requests wait: keep it well under a second), and whether the search
+index matches the rows afterwards.
+
     .venv/bin/python bench/seed_demo.py [--clients 100000] [--database-url URL]
 
 Without --database-url a temporary SQLite file is used. A PostgreSQL URL must name an empty
@@ -17,7 +21,7 @@ from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import func, inspect, select  # noqa: E402
 
 from cone import create_app  # noqa: E402
-from cone.services import demo  # noqa: E402
+from cone.services import demo, search  # noqa: E402
 from cone.services.models import Client, ClientContact, Contact, db  # noqa: E402
 
 
@@ -35,14 +39,18 @@ def main() -> None:
             engine = db.engine.dialect.name
             upgrade()
             start = time.perf_counter()
-            demo.seed(args.clients, seed=1)
+            ends = [start]
+            demo.seed(args.clients, seed=1, progress=lambda n: ends.append(time.perf_counter()))
             elapsed = time.perf_counter() - start
+            longest = max(b - a for a, b in zip(ends, ends[1:]))
+            differ = search.check(db.session)
             counts = [db.session.scalar(select(func.count()).select_from(m))
                       for m in (Client, Contact, ClientContact)]
             db.engine.dispose()
     print(f"{engine}: {args.clients:,} clients "
           f"in {elapsed:.1f} s ({args.clients / elapsed:,.0f}/s); rows: {counts[0]:,} clients, "
-          f"{counts[1]:,} contacts, {counts[2]:,} links")
+          f"{counts[1]:,} contacts, {counts[2]:,} links; longest batch {longest:.2f} s; "
+          f"search index: {differ} entries differ")
 
 
 if __name__ == "__main__":

@@ -1,11 +1,12 @@
 """What templates use besides their context: dates as people read them, codes put into words,
-the provider names and the workspace tabs."""
+names isolated from the text around them, the provider names and the workspace tabs."""
 import calendar
 import re
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask
+from markupsafe import Markup
 
 from cone.services import workspace
 from cone.services.models import ENTITY_TYPES
@@ -84,13 +85,25 @@ def is_person(row) -> bool:
     return not (row.role or "").startswith("corporate")
 
 
+def bdi(value) -> Markup:
+    """A name typed by someone, in <bdi>: its direction (a bidi override, right-to-left text)
+    cannot reach the words around it."""
+    return Markup("<bdi>%s</bdi>") % ("" if value is None else value)
+
+
+def fsi(value) -> str:
+    """The same isolation where text is drawn but no markup may go (<title>, <option>): the
+    name between U+2068 FIRST STRONG ISOLATE and U+2069 POP DIRECTIONAL ISOLATE."""
+    return "" if value in (None, "") else f"\u2068{value}\u2069"
+
+
 def init_app(app: Flask) -> None:
     """Register the filters, tests and globals every template may use."""
     for name, function in {
         "long_date": long_date, "month_name": month_name, "field_value": field_value,
         "ch_status": describe_company_status, "ch_type": describe_company_type,
         "ch_role": describe_officer_role, "ch_control": describe_nature_of_control,
-        "sic_description": sic_description, "psc_kind": psc_kind,
+        "sic_description": sic_description, "psc_kind": psc_kind, "bdi": bdi, "fsi": fsi,
     }.items():
         app.add_template_filter(function, name)
     app.add_template_test(is_person, "person")

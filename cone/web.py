@@ -2,16 +2,19 @@
 blueprint asks of a request: the acting user, a same-site redirect, a provider failure's status."""
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, redirect, render_template, request, url_for
+from flask import (Flask, abort, current_app, make_response, redirect, render_template, request,
+                   url_for)
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from jinja2_fragments.flask import render_block
 from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from cone import wiring
 from cone.extensions import db
 from cone.htmx import is_htmx
+from cone.services import search
 from cone.services.models import User
 from cone.services.providers.base import ProviderError, ProviderNotFound, RateLimited
 from cone.services.providers.companies_house import InvalidCompanyNumber
@@ -45,16 +48,33 @@ def same_site(target: str | None) -> str | None:
 
 
 def ch_provider():
-    """The Companies House adapter; raises ProviderAuthError when no key is set."""
-    return wiring.companies_house(current_app)
+    """The Companies House adapter; without a usable key the request ends here (409), for
+    every Companies House action alike."""
+    try:
+        return wiring.companies_house(current_app)
+    except wiring.NotConfigured as e:
+        abort(not_configured(e))
+
+
+def not_configured(error: wiring.NotConfigured):
+    """409 saying what to do: a page, or for htmx a notice in #toast, so whatever the request
+    aimed at (a form, a region) stays as it was."""
+    template, context = "errors/companies_house_key.html", {"message": str(error)}
+    if not is_htmx():
+        return make_response(render_template(template, **context), 409)
+    headers = {"HX-Retarget": "#toast", "HX-Reswap": "outerHTML", "HX-Push-Url": "false"}
+    return make_response(render_block(template, "notice", **context), 409, headers)
 
 
 def failure_status(error: ProviderError) -> int:
     """The status for a page that shows a provider failure.
 
     htmx swaps only 2xx, 409 and 422 (base.html), so a region that explains the failure is
-    sent as 200; a plain request gets the honest status.
+    sent as 200; a plain request gets the honest status. A missing key is 409 either way:
+    a setting to put right, not an outside failure.
     """
+    if isinstance(error, wiring.NotConfigured):
+        return 409
     if is_htmx():
         return 200
     if isinstance(error, (ProviderNotFound, InvalidCompanyNumber)):
@@ -96,13 +116,23 @@ def security_headers(resp):
 
 
 def healthz():
-    """200 "ok" when the database answers."""
+    """200 "ok" when the database answers; ?deep=1 also counts search index entries that differ."""
+    deep, plain = request.args.get("deep") == "1", {"Content-Type": "text/plain"}
     try:
         db.session.execute(text("SELECT 1"))
     except Exception:  # any driver error means "not healthy"
         db.session.rollback()
-        return "database unavailable", 503, {"Content-Type": "text/plain"}
-    return "ok", 200, {"Content-Type": "text/plain"}
+        down = "database: unavailable\nsearch index: not checked\n"
+        return (down if deep else "database unavailable"), 503, plain
+    if not deep:
+        return "ok", 200, plain
+    try:
+        drift = f"{search.check(db.session)} entries differ"
+    except Exception:  # a missing index table: the database answers, search cannot
+        db.session.rollback()
+        drift = "unreadable"
+    status = 200 if drift == "0 entries differ" else 503
+    return f"database: ok\nsearch index: {drift}\n", status, plain
 
 
 def error_page(status: int, title: str, message: str):

@@ -16,6 +16,11 @@ from cone.services.providers.companies_house import CompaniesHouse
 from cone.services.providers.http import RetryPolicy
 from cone.services.providers.pacing import DatabasePacer
 
+
+class NotConfigured(ProviderAuthError):
+    """No usable Companies House key: a setting to put right here, not an outside failure."""
+
+
 NO_KEY = "No Companies House API key is set: an admin can add one on the Settings page."
 UNREADABLE_KEY = ("The saved Companies House API key cannot be read since the encryption key "
                   "changed: an admin can enter it again on the Settings page.")
@@ -43,14 +48,17 @@ def _http(app, key: str) -> httpx.Client:
 
 
 def companies_house(app, *, paced: bool = False) -> CompaniesHouse:
-    """The Companies House adapter; paced=True shares the rate budget across all workers."""
+    """The Companies House adapter; paced=True shares the rate budget across all workers.
+
+    NotConfigured when no key is set or the saved one cannot be read.
+    """
     injected = app.extensions.get("cone.providers", {}).get("companies_house")
     if injected is not None:
         return injected
     key = companies_house_key(app)
     if not key:
         unreadable = settings.secret_unreadable(settings.COMPANIES_HOUSE_API_KEY, app.config)
-        raise ProviderAuthError(UNREADABLE_KEY if unreadable else NO_KEY)
+        raise NotConfigured(UNREADABLE_KEY if unreadable else NO_KEY)
     pacer = None
     if paced:
         pacer = DatabasePacer(db.engine, "companies_house",

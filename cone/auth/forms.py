@@ -1,8 +1,9 @@
 """Forms for signing in and managing users."""
-from flask_wtf import FlaskForm
 from wtforms import (BooleanField, EmailField, PasswordField, SelectChoice, SelectField,
                      StringField)
 from wtforms.validators import DataRequired, Email, Length, Optional
+
+from cone.forms import FlaskForm
 
 ROLE_CHOICES = [SelectChoice("staff", "Staff"), SelectChoice("admin", "Admin")]
 PASSWORD_LENGTH = Length(min=8, max=500, message="The password must have 8 to 500 characters.")
@@ -11,6 +12,7 @@ PASSWORD_LENGTH = Length(min=8, max=500, message="The password must have 8 to 50
 class LoginForm(FlaskForm):
     email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=500)])
+
 
 
 class UserForm(FlaskForm):

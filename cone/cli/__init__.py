@@ -2,7 +2,7 @@
 
 Each module adds its commands to the one group; importing them here registers them.
 """
-from cone.cli import companies_house, demo, imports, users
+from cone.cli import backup, companies_house, demo, imports, search, users
 from cone.cli.group import cone_cli
 
-__all__ = ["cone_cli", "companies_house", "demo", "imports", "users"]
+__all__ = ["cone_cli", "backup", "companies_house", "demo", "imports", "search", "users"]

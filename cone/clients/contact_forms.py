@@ -1,9 +1,10 @@
 """The create-client forms: the kind's fields plus contacts (new rows, picked rows, primary)."""
-from wtforms import FieldList, Form, FormField, HiddenField, IntegerField
+from wtforms import FieldList, FormField, HiddenField, IntegerField
 from wtforms.validators import DataRequired, ValidationError
 from wtforms.widgets import HiddenInput
 
 from cone.clients.forms import BusinessForm, IndividualForm, Normalised, text
+from cone.forms import Form
 from cone.services import validation
 from cone.services.clients import ContactChoice, ContactsInput, NewContact
 from cone.services.models import ADDRESS_PARTS, ClientContact, Contact

@@ -1,22 +1,19 @@
 """Forms for clients: one class per kind, validators that use services/validation.py."""
 import calendar
 
-from flask_wtf import FlaskForm
-from wtforms import DateField, Form, FormField, IntegerField, SelectField, StringField
+from wtforms import DateField, FormField, IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import HiddenInput
 
+from cone.filters import fsi
+from cone.forms import FlaskForm, Form
 from cone.services import validation
 from cone.services.clients.fields import UK_NAMES
 from cone.services.models import ADDRESS_PARTS, ENTITY_TYPES, STATUSES, Address, Client
 
 ADDRESSES = {"registered": "registered_address", "trading": "trading_address",
              "home": "home_address"}
-
-
-def strip(value):
-    return value.strip() if isinstance(value, str) else value
 
 
 def str_or_blank(value):
@@ -83,16 +80,16 @@ class ListField(StringField):
 def text(label, column, *validators, model=Client, required=None, **kw):
     """A trimmed text field limited to its column's length."""
     first = [DataRequired(message=required)] if required else [Optional()]
-    return StringField(label, first + [*validators, max_len(model, column)], filters=[strip], **kw)
+    return StringField(label, first + [*validators, max_len(model, column)], **kw)
 
 
 class AddressForm(Form):
-    line1 = StringField("Address line 1", [Optional(), Length(max=200)], filters=[strip])
-    line2 = StringField("Address line 2", [Optional(), Length(max=200)], filters=[strip])
-    town = StringField("Town or city", [Optional(), Length(max=200)], filters=[strip])
-    county = StringField("County", [Optional(), Length(max=200)], filters=[strip])
-    postcode = StringField("Postcode", [Optional(), Length(max=16)], filters=[strip])
-    country = StringField("Country", [Optional(), Length(max=80)], filters=[strip])
+    line1 = StringField("Address line 1", [Optional(), Length(max=200)])
+    line2 = StringField("Address line 2", [Optional(), Length(max=200)])
+    town = StringField("Town or city", [Optional(), Length(max=200)])
+    county = StringField("County", [Optional(), Length(max=200)])
+    postcode = StringField("Postcode", [Optional(), Length(max=16)])
+    country = StringField("Country", [Optional(), Length(max=80)])
 
     def validate_postcode(self, field):
         # Only UK postcodes have a format we can check; an address abroad keeps what was typed
@@ -110,7 +107,7 @@ class ClientForm(FlaskForm):
                          default="customer")
     manager_id = SelectField("Manager", coerce=int_or_none, choices=options([("", "No one")]))
     partner_id = SelectField("Partner", coerce=int_or_none, choices=options([("", "No one")]))
-    tags = ListField("Tags", [Optional()], filters=[strip],
+    tags = ListField("Tags", [Optional()],
                      description="Separate tags with commas.")
     internal_reference = text("Internal reference", "internal_reference")
     email = text("E-mail", "email", Normalised(validation.email))
@@ -120,8 +117,10 @@ class ClientForm(FlaskForm):
         """Offer active users as manager/partner, plus whoever is set already."""
         people = {u.id: u.name for u in users}
         people.update({u.id: f"{u.name} (inactive)" for u in keep if u and u.id not in people})
-        self.manager_id.choices = options([("", "No one"), *people.items()])
-        self.partner_id.choices = options([("", "No one"), *people.items()])
+        # An option label takes no markup: the names are isolated with marks instead
+        isolated = [(i, fsi(name)) for i, name in people.items()]
+        self.manager_id.choices = options([("", "No one"), *isolated])
+        self.partner_id.choices = options([("", "No one"), *isolated])
         self.people = people
 
     def client_data(self, skip=frozenset()) -> dict:
@@ -191,7 +190,7 @@ class BusinessForm(ClientForm):
     registered = FormField(AddressForm, "Registered office", separator="_")
     trading = FormField(AddressForm, "Trading address", separator="_")
     sic_codes = ListField("SIC codes", [Optional(), Normalised(validation.sic_codes)],
-                          filters=[strip], description="e.g. 62020, 69201")
+                          description="e.g. 62020, 69201")
     vat_number = text("VAT number", "vat_number", Normalised(validation.vat_number))
     ct_utr = text("Corporation tax UTR", "ct_utr", Normalised(validation.utr))
     paye_reference = text("PAYE reference", "paye_reference",
@@ -248,7 +247,7 @@ EDIT_FORMS = {"business": EditBusinessForm, "individual": EditIndividualForm}
 
 class CompanySearchForm(FlaskForm):
     """Search Companies House by name or number (GET: changes nothing, so no CSRF)."""
-    q = StringField("Company name or number", [Optional(), Length(max=160)], filters=[strip])
+    q = StringField("Company name or number", [Optional(), Length(max=160)])
 
     class Meta:
         csrf = False

@@ -1,8 +1,8 @@
 """The contact form: what a person types; the service normalises and checks the values."""
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
+from cone.forms import FlaskForm
 from cone.services.contacts import PART_LABELS, max_length
 from cone.services.models import ADDRESS_PARTS, Address, Contact
 

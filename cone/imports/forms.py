@@ -1,7 +1,8 @@
 """Forms of the import page: filter the preview, decide per row, preview again."""
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectChoice, SelectField
 from wtforms.validators import NumberRange, Optional
+
+from cone.forms import FlaskForm
 
 SHOW = [("", "All rows"), ("new", "New"), ("linked", "Already linked"),
         ("match", "Matches a client"), ("skipped", "Skipped")]
@@ -11,6 +12,7 @@ DECISION_WORDS = {"create": "Create a new client", "update": "Update the linked 
 
 class PreviewFilterForm(FlaskForm):
     """Which preview rows to show (GET: changes nothing, so no CSRF)."""
+
     show = SelectField("Show", choices=[SelectChoice(v, label) for v, label in SHOW], default="",
                        validate_choice=False)
     page = IntegerField("Page", [Optional(), NumberRange(min=1)], default=1)
@@ -39,6 +41,7 @@ def read_decisions(formdata, plan: list[dict], choices: dict[str, tuple[str, ...
     by_index = {row["index"]: row for row in plan}
     decisions, errors = {}, {}
     for key, value in formdata.items():
+
         index = key.removeprefix("decision-")
         if index == key or not index.isdigit() or int(index) not in by_index:
             continue

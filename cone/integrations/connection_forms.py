@@ -1,7 +1,8 @@
 """Forms for accounting-platform connections."""
-from flask_wtf import FlaskForm
 from wtforms import RadioField
 from wtforms.validators import InputRequired
+
+from cone.forms import FlaskForm
 
 
 class TenantForm(FlaskForm):

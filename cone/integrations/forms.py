@@ -1,13 +1,15 @@
 """Forms for Companies House: bulk add by number, the API key on the Settings page."""
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, TextAreaField
 from wtforms.validators import Length, Optional, ValidationError
+
+from cone.forms import FlaskForm
 
 BULK_LIMIT = 50  # each number costs several API calls; more belongs to the command line
 
 
 def strip(value):
     return value.strip() if isinstance(value, str) else value
+
 
 
 class BulkAddForm(FlaskForm):

@@ -1,8 +1,10 @@
 """Forms for starting an import: fetch a platform's preview, upload a CSV and map its columns."""
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, SelectChoice, SelectField
 from wtforms.validators import ValidationError
+
+from cone.filters import fsi
+from cone.forms import FlaskForm
 
 CSV_TYPES = {"text/csv", "text/plain", "application/csv", "application/vnd.ms-excel",
              "text/comma-separated-values", "application/octet-stream", ""}
@@ -11,6 +13,7 @@ CSV_SUFFIXES = (".csv", ".txt", ".tsv")
 
 class StartPreviewForm(FlaskForm):
     """Fetch the platform's customers and show what importing them would do."""
+
     include_inactive = BooleanField("Include archived contacts and contacts not marked as "
                                     "customers")
 
@@ -33,12 +36,13 @@ class CsvUploadForm(FlaskForm):
 def mapping_form(fields: dict[str, str], headers: list[str], guessed: dict[str, str],
                  formdata=None):
     """A form with one select per Cone field, offering the file's columns (guesses preselected)."""
-    choices = [SelectChoice("", "— not imported —")] + [SelectChoice(h, h) for h in headers]
+    choices = [SelectChoice("", "— not imported —")] + [SelectChoice(h, fsi(h)) for h in headers]
 
     class CsvMappingForm(FlaskForm):
         def validate(self, extra_validators=None):
             ok = super().validate(extra_validators)
             mapped = {name: f.data for name, f in self.field_items() if f.data}
+
             if not (mapped.get("name") or mapped.get("last_name")
                     or mapped.get("first_name")):
                 self.form_errors.append("Choose the column that holds each customer's name.")

@@ -86,7 +86,8 @@ def _like_prefix(word: str) -> str:
 
 def _matches(q: str) -> ColumnElement | None:
     """Every word must start first name, last name (or a part of it) or e-mail."""
-    words = fold(q).split()
+    # A search is not kept, so control characters are dropped (PostgreSQL refuses NUL)
+    words = fold(validation.without_controls(q)).split()
     if not words:
         return None
     first, last, email = (_folded(c) for c in (Contact.first_name, Contact.last_name,
@@ -175,10 +176,12 @@ def clean(data: dict) -> dict:
 def _text(value, field: str, label_: str, errors: dict) -> str | None:
     """The stripped text, or None; a message in errors when it cannot be stored."""
     text = (value or "").strip()
-    if "\x00" in text:
-        # PostgreSQL cannot store NUL; say so rather than fail at commit
-        errors[field] = [f"{label_} contains a character that cannot be stored."]
-    elif len(text) > max_length(field):
+    try:
+        validation.plain_text(text)
+    except validation.Invalid as e:
+        errors[field] = [str(e)]
+        return text or None
+    if len(text) > max_length(field):
         errors[field] = [f"{label_} must be at most {max_length(field)} characters."]
     return text or None
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import selectinload
 
-from cone.services import audit
+from cone.services import audit, validation
 from cone.services.models import Client, Note, User, db
 from cone.services.tx import transaction
 
@@ -34,9 +34,14 @@ def can_change(note: Note, user: User | None) -> bool:
 
 
 def clean_body(body: str | None) -> str:
-    """The note's text with line endings unified and outer blank space trimmed."""
+    """The note's text with line endings unified and outer blank space trimmed; NoteInvalid
+    when it is empty, too long or holds a control character (tab and line breaks are fine)."""
     # Browsers post CRLF; keep one form so lengths and diffs mean the same everywhere
     text = (body or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+    try:
+        validation.plain_text(text, multiline=True)
+    except validation.Invalid as e:
+        raise NoteInvalid(str(e)) from None
     if not text:
         raise NoteInvalid("Write something before saving the note.")
     if len(text) > MAX_LENGTH:

@@ -4,7 +4,7 @@ A secret is never handed to a template: pages ask has_secret() and show only whe
 """
 from __future__ import annotations
 
-from cone.services import audit, crypto
+from cone.services import audit, crypto, validation
 from cone.services.models import Setting, User, db, utcnow
 from cone.services.tx import transaction
 
@@ -34,8 +34,11 @@ def secret_unreadable(name: str, config) -> bool:
 
 
 def set_secret(name: str, value: str | None, config, *, user: User | None) -> bool:
-    """Save (or, when value is blank, remove) a secret; returns whether one is now set."""
-    value = (value or "").strip()
+    """Save (or, when value is blank, remove) a secret; returns whether one is now set.
+
+    validation.Invalid for a control character: a key travels in HTTP headers.
+    """
+    value = validation.plain_text((value or "").strip())
     label = LABELS.get(name, name)
     with transaction():
         row = db.session.get(Setting, name)

@@ -10,6 +10,7 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from cone.services import validation
 from cone.services.models import ROLES, LoginThrottle, User, db, utcnow
 from cone.services.tx import transaction
 
@@ -40,6 +41,19 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
+def _plain(value: str, what: str, column: str) -> str:
+    """value trimmed; UserError when it holds a control character or is longer than the column
+    (forms refuse both first; this is for the command line)."""
+    limit = User.__table__.c[column].type.length
+    try:
+        value = validation.plain_text(value.strip())
+    except validation.Invalid as e:
+        raise UserError(f"{what}: {e}") from None
+    if len(value) > limit:
+        raise UserError(f"{what} can have at most {limit} characters.")
+    return value
+
+
 def generate_password() -> str:
     """A random password for a new account."""
     return secrets.token_urlsafe(12)
@@ -53,8 +67,8 @@ def get_by_email(email: str) -> User | None:
 def create_user(email: str, *, role: str = "staff", name: str | None = None,
                 password: str | None = None) -> tuple[User, str]:
     """Create a user; returns it with the password (generated when none is given)."""
-    email = normalise_email(email)
-    if "@" not in email or len(email) > 254:
+    email = _plain(normalise_email(email), "E-mail", "email")
+    if "@" not in email:
         raise UserError(f"'{email}' is not an e-mail address.")
     if role not in ROLES:
         raise UserError(f"Role must be one of: {', '.join(ROLES)}.")
@@ -63,7 +77,7 @@ def create_user(email: str, *, role: str = "staff", name: str | None = None,
     password = password or generate_password()
     if len(password) < 8:
         raise UserError("The password must have at least 8 characters.")
-    user = User(email=email, name=(name or email.split("@")[0]).strip(), role=role,
+    user = User(email=email, name=_plain(name or email.split("@")[0], "Name", "name"), role=role,
                 password_hash=generate_password_hash(password))
     with transaction():
         db.session.add(user)
@@ -144,8 +158,9 @@ def update_user(user: User, *, name: str, role: str, active: bool, acting: User)
         raise UserError(f"Role must be one of: {', '.join(ROLES)}.")
     if user.id == acting.id and (role != "admin" or not active):
         raise UserError("You cannot remove your own admin role or deactivate yourself.")
+    name = _plain(name, "Name", "name")
     with transaction():
-        user.name, user.role, user.active = name.strip(), role, active
+        user.name, user.role, user.active = name, role, active
     return user
 
 

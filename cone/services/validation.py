@@ -1,4 +1,4 @@
-"""Validators for UK identifiers and contact details: raw string in, normalised value out.
+"""Validators for text, UK identifiers and contact details: raw string in, normalised value out.
 
 Each function raises Invalid, whose message is a sentence fit to show next to the field.
 Empty input is the caller's business: forms mark such fields Optional.
@@ -19,6 +19,41 @@ from stdnum.gb import vat as stdnum_vat
 
 class Invalid(ValueError):
     """A value that cannot be accepted; str() is a user-facing sentence."""
+
+
+# Control characters: C0, DEL and C1 (Unicode's Cc), plus lone surrogates, which only a
+# lenient decoder produces. C1 is refused too: no text means it (it comes from Windows-1252 read
+# as Latin-1), and a terminal reading U+009B as CSI would let a name steer the CLI's output.
+# Multi-line text keeps tab and line breaks; PostgreSQL refuses NUL outright.
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_CONTROLS_BUT_BREAKS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+BREAKS = "\t\n\r"
+
+
+def _controls(multiline: bool) -> re.Pattern:
+    return _CONTROLS_BUT_BREAKS if multiline else _CONTROLS
+
+
+def plain_text(value: str, *, multiline: bool = False) -> str:
+    """The value itself when it holds no control character; Invalid naming the first one.
+
+    The rule for everything a person types: a single line allows no tab or line break either.
+    """
+    found = _controls(multiline).search(value or "")
+    if found is None:
+        return value
+    if found.group() in BREAKS:
+        raise Invalid("This takes a single line: remove the tab or line break.")
+    raise Invalid(f"This contains an invisible control character (U+{ord(found.group()):04X}): "
+                  "remove it.")
+
+
+def without_controls(value: str, *, multiline: bool = False) -> str:
+    """The value with control characters dropped (tab and line breaks become spaces on a
+    single line): the same rule, cleaning text nobody typed (providers, CSV files)."""
+    if not multiline:
+        value = value.translate({ord(c): " " for c in BREAKS})
+    return _controls(multiline).sub("", value)
 
 
 # Companies House register prefixes (England and Wales numbers have none: digits only)

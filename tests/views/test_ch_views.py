@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from cone.services import clients
 from cone.services.models import Client, CompaniesHouseProfile, ExternalLink, db
-from tests.helpers import FAILURES, break_provider, hx
+from tests.helpers import FAILURES, break_provider, hx, login_as
 
 NORTHWIND = "09876543"
 
@@ -110,7 +110,7 @@ def test_same_company_twice_offers_to_open_the_existing_client(user_client):
     assert r.status_code == 409 and "already has company number 09876543" in r.text
     assert f'href="/clients/{existing.id}"' in r.text and count(Client) == 1
     r = user_client.post("/clients", data=create_data(), headers=hx("client-form"))
-    assert r.status_code == 409 and "<html" not in r.text and "Open NORTHWIND" in r.text
+    assert r.status_code == 409 and "<html" not in r.text and "Open <bdi>NORTHWIND" in r.text
 
 
 def test_duplicate_includes_archived_manual_client(user_client, staff):
@@ -155,10 +155,17 @@ def test_search_failure_is_explained(user_client, ch_app, ch_emulator, how, word
     assert r.status_code == 200 and words in r.text and "<html" not in r.text
 
 
-def test_no_key_at_all_points_to_settings(staff_client, app):
+def test_no_key_at_all_points_to_settings(client, staff, admin, app):
     app.config["COMPANIES_HOUSE_API_KEY"] = None
-    r = staff_client.get("/companies-house/search?q=acme", headers=hx("ch-results"))
-    assert "No Companies House API key is set" in r.text and "Settings page" in r.text
+    login_as(client, staff)
+    r = client.get("/companies-house/search?q=acme", headers=hx("ch-results"))
+    assert r.status_code == 409 and "<html" not in r.text
+    assert "No Companies House API key is set" in r.text and "Ask an admin" in r.text
+    assert r.headers["HX-Retarget"] == "#toast"
+    login_as(client, admin)
+    r = client.get("/companies-house/01234567/prefill")
+    assert r.status_code == 409 and "<html" in r.text
+    assert 'href="/settings"' in r.text
 
 
 def test_rate_limited_plain_request_says_when_to_retry(user_client, ch_app):
@@ -171,3 +178,30 @@ def test_unknown_or_malformed_number_is_not_found(user_client):
     for number in ("99999998", "99999999", "not-a-number"):
         r = user_client.get(f"/companies-house/{number}/prefill")
         assert r.status_code == 404, number
+
+
+def test_every_companies_house_action_without_a_key_is_409(user_client, app, staff, admin):
+    """Search, prefill, create, link, resync, bulk add and resync-all: the same 409 answer."""
+    r = user_client.post("/clients", data=create_data())
+    linked = r.headers["Location"]
+    manual = user_client.post("/clients", data={
+        "kind": "business", "legal_name": "Manual Ltd", "action": "save", "status": "customer",
+        "contacts-0-first_name": "Mo", "primary": "new:0"}).headers["Location"]
+    app.config["COMPANIES_HOUSE_API_KEY"] = None
+    login_as(user_client, admin)
+    actions = [("get", "/companies-house/search?q=acme"),
+               ("get", f"/companies-house/{NORTHWIND}/prefill"),
+               ("post", "/clients", create_data("01234567", legal_name="Other Ltd",
+                                                confirm_duplicates="1")),
+               ("get", f"{manual}/link-company?q=acme"),
+               ("post", f"{manual}/link-company", {"number": NORTHWIND}),
+               ("post", f"{linked}/resync", {}), ("post", "/companies-house/import",
+                                                   {"numbers": NORTHWIND}),
+               ("post", "/companies-house/resync-all", {})]
+    for method, url, *data in actions:
+        for headers in ({}, hx("ch-results"), hx(**{"HX-Boosted": "true"})):
+            r = getattr(user_client, method)(url, data=(data or [None])[0], headers=headers)
+            assert r.status_code == 409, (url, headers, r.status_code)
+            assert "No Companies House API key is set" in r.text, url
+            assert 'href="/settings"' in r.text, url
+            assert ("<html" in r.text) == (headers == {}), (url, headers)

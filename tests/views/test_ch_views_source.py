@@ -84,7 +84,7 @@ def test_resync_failure_changes_nothing(staff_client, ch_app, ch_emulator, mappe
 
 def test_unlink_asks_first_then_makes_fields_editable(staff_client, mapped):
     page = staff_client.get(f"/clients/{mapped.id}/unlink")
-    assert page.status_code == 200 and "Switch NORTHWIND ANALYTICS LTD to manual?" in page.text
+    assert page.status_code == 200 and "Switch <bdi>NORTHWIND ANALYTICS LTD</bdi> to manual?" in page.text
     assert mapped.active_link is not None  # a GET changes nothing
     r = staff_client.post(f"/clients/{mapped.id}/unlink")
     assert r.status_code == 303
@@ -111,7 +111,7 @@ def test_link_manual_client_search_preview_confirm(staff_client, ch_app, staff):
     assert "<html" not in frag.text and f"number={NORTHWIND}" in frag.text
     preview = staff_client.get(f"/clients/{client.id}/link-company?number={NORTHWIND}").text
     assert "Northwind Analytics" in preview and "NORTHWIND ANALYTICS LTD" in preview
-    assert "1 Old Road" in preview and "Link to NORTHWIND ANALYTICS LTD" in preview
+    assert "1 Old Road" in preview and "Link to <bdi>NORTHWIND ANALYTICS LTD</bdi>" in preview
     db.session.expire_all()
     assert client.active_link is None  # the preview changes nothing
     r = staff_client.post(f"/clients/{client.id}/link-company", data={"number": NORTHWIND})
@@ -146,7 +146,7 @@ def test_details_section_lists_officers_pscs_and_dates(staff_client, ch_app, sta
     assert page.status_code == 200 and "Companies House details" in page.text
     text = page.text
     assert "TAYLOR, Mark" in text and "Corporate entity" in text and "Legal person" in text
-    assert "Add SMITH, John Andrew as contact" in text
+    assert "Add <bdi>SMITH, John Andrew</bdi> as contact" in text
     assert "Add TAYLOR, Mark as contact" not in text  # resigned
     assert "Ownership of shares" in text and "April 1972" in text and "Accountant" in text
     assert "Add GREENFIELD GROUP LIMITED as contact" not in text  # a company, not a person

@@ -74,7 +74,7 @@ def test_stale_edit_shows_differences_then_saves_deliberately(client, app_ctx):
     r = client.post(f"/clients/{acme.id}/edit", data=dict(opened, email="bob@acme.example",
                                                           phone="01234 567890"))
     assert r.status_code == 409
-    assert "Ann Accountant saved this client at" in r.text and "after you opened it" in r.text
+    assert "<bdi>Ann Accountant</bdi> saved this client at" in r.text and "after you opened it" in r.text
     table = r.text.split('class="table differences"', 1)[1].split("</table>", 1)[0]
     assert "E-mail" in table and "ann@acme.example" in table and "bob@acme.example" in table
     assert 'name="version" type="hidden" value="2"' in r.text

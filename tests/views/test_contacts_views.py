@@ -65,7 +65,7 @@ def test_list_shows_linked_clients(admin_client, admin, make_client):
     jane = person("Jane", "Doe")
     make_client(legal_name="Acme Ltd", contact=jane, user=admin)
     r = admin_client.get("/contacts")
-    assert "Acme Ltd (primary)" in r.text
+    assert "<bdi>Acme Ltd</bdi> (primary)" in r.text
 
 
 def test_pages_need_sign_in(client):
@@ -211,7 +211,7 @@ def test_stale_edit_is_409_with_differences_and_the_next_save_wins(admin_client,
                                    "email": "jane@example.com"}, expected_version=1, user=staff)
     r = admin_client.post(f"/contacts/{jane.id}/edit", data={**opened, "first_name": "Janet"})
     assert r.status_code == 409
-    assert "Sam Staff saved this contact" in r.text
+    assert "<bdi>Sam Staff</bdi> saved this contact" in r.text
     assert "Roe" in r.text and 'value="Janet"' in r.text  # saved value shown, input kept
     db.session.expire_all()
     assert db.session.get(Contact, jane.id).first_name == "Jane"

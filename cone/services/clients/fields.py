@@ -6,7 +6,6 @@ refusal leaves the database untouched.
 from __future__ import annotations
 
 import dataclasses
-import unicodedata
 from datetime import date
 from typing import Any, Callable
 
@@ -105,18 +104,19 @@ def column_length(model, column: str) -> int | None:
 
 
 def text(value: Any, label: str, limit: int | None, errors: Errors, key: str) -> str | None:
-    """Trimmed single-line text or None; refuses control characters and over-long values."""
+    """Trimmed single-line text or None; refuses control characters (tab and line breaks too)
+    and over-long values."""
     if value is None:
         return None
-    s = str(value)
-    for ws in "\r\n\t":  # pasted line breaks become spaces; nothing else is altered
-        s = s.replace(ws, " ")
-    s = s.strip()
+    s = str(value).strip()
     if not s:
         return None
-    if any(unicodedata.category(c) in ("Cc", "Cs") for c in s):
-        errors.add(key, f"{label} contains an invisible control character: remove it.")
-    elif limit and len(s) > limit:
+    try:
+        validation.plain_text(s)
+    except validation.Invalid as e:
+        errors.add(key, f"{label}: {e}")
+        return s
+    if limit and len(s) > limit:
         errors.add(key, f"{label} can have at most {limit} characters (this has {len(s)}).")
     return s
 

@@ -147,6 +147,10 @@ class Maker:
         if len(self.recent) > 500:
             del self.recent[:250]
 
+    def renumber(self, ids: dict[int, int]) -> None:
+        """Replace the batch's provisional contact ids in the remembered ones by the real ids."""
+        self.recent = [ids.get(i, i) for i in self.recent]
+
     def tags_for(self) -> list[int]:
         """The tags of one client: none to three."""
         return self.rng.sample(self.tag_ids, self.rng.choice((0, 0, 1, 1, 2, 3)))

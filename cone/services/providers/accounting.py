@@ -12,6 +12,7 @@ from typing import Iterator, Protocol
 
 import httpx
 
+from cone.services import validation
 from cone.services.models import Address
 from cone.services.providers.base import ProviderError
 from cone.services.providers.http import (Api, BearerAuth, RetryPolicy, Sleep, TokenSource,
@@ -131,10 +132,14 @@ def register(key: str):
 
 
 def clean(value) -> str | None:
-    """Trim whitespace and turn empty values into None (every platform sends "" for nothing)."""
+    """Trim whitespace and turn empty values into None (every platform sends "" for nothing).
+
+    Every platform's text and every CSV cell passes here: control characters are dropped, as
+    validation.without_controls says, since nobody can be asked to retype them.
+    """
     if value is None:
         return None
-    text = str(value).strip()
+    text = validation.without_controls(str(value)).strip()
     return text or None
 
 

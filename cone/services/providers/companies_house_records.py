@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from cone.services import validation
 from cone.services.models import Address
 from cone.services.providers.base import ProviderBadResponse
 
@@ -89,9 +90,10 @@ def items(body: dict) -> list[dict]:
 
 
 def _str(v: Any) -> str | None:
+    """Every text member of a record: one line, control characters dropped."""
     if v is None or isinstance(v, (dict, list)):
         return None
-    s = " ".join(str(v).split())
+    s = " ".join(validation.without_controls(str(v)).split())
     return s or None
 
 
@@ -182,7 +184,8 @@ def psc(i: dict) -> PscRecord | None:
     ceased = _date(i.get("ceased_on"))
     return PscRecord(
         kind=kind, name=name,
-        natures_of_control=tuple(str(n) for n in natures) if isinstance(natures, list) else (),
+        natures_of_control=tuple(filter(None, map(_str, natures))) if isinstance(natures, list)
+        else (),
         notified_on=_date(i.get("notified_on")), ceased_on=ceased,
         nationality=_str(i.get("nationality")),
         country_of_residence=_str(i.get("country_of_residence")),
@@ -214,8 +217,7 @@ def company(p: dict, number: str, officers: tuple, pscs: tuple) -> CompanyRecord
         date_of_creation=_date(p.get("date_of_creation")),
         date_of_cessation=_date(p.get("date_of_cessation")),
         registered_office=_address(p.get("registered_office_address")),
-        sic_codes=tuple(str(c).strip() for c in sic if str(c).strip())
-        if isinstance(sic, list) else (),
+        sic_codes=tuple(filter(None, map(_str, sic))) if isinstance(sic, list) else (),
         accounting_reference_day=to_int(ard.get("day")),
         accounting_reference_month=to_int(ard.get("month")),
         accounts_next_due=_date(nxt.get("due_on") or accounts.get("next_due")),

@@ -1,8 +1,20 @@
-"""Bulk loads without per-row search index upkeep, and a check that the index is exact.
+"""Bulk loads that index each batch inside the batch's own transaction.
 
-The triggers of index.py keep each client's document current one change at a time,
-which makes a load of many thousands of clients several times slower. bulk_load() pauses
-them and indexes the new clients in one set-based statement at the end.
+The triggers of index.py keep each client's document current one change at a time, which
+makes a load of many thousands of clients several times slower. Within bulk_load(), every
+transaction of the loading session pauses them for itself alone and, just before it commits,
+indexes the clients it added in one set-based statement. Why this shape:
+
+- Other connections keep their upkeep: the triggers stay installed, no DDL runs at load time.
+  On SQLite they skip while a marker row exists that only the loading transaction holds (one
+  writer at a time: nobody else can see or write meanwhile, and index.py makes a commit that
+  still holds it fail); on PostgreSQL a setting local to the transaction says so.
+- A committed batch is always fully indexed, and a load killed part way leaves the database
+  as if its unfinished batch never ran: nothing is left to repair.
+- Nothing is dropped or locked against searches: they go on against the same index.
+
+The body is expected to insert new clients (with their contacts, links and tags): changes it
+makes to clients or contacts that existed before its transaction are not indexed.
 """
 from __future__ import annotations
 
@@ -11,61 +23,83 @@ from contextlib import contextmanager
 
 from sqlalchemy import event, text
 
-from cone.services.search.index import (PAUSED, TABLE, pg_doc, sqlite_create_triggers,
-                                        sqlite_doc, sqlite_drop_triggers, sqlite_ddl)
+from cone.services.search.index import PAUSE, PAUSED, TABLE, pg_doc, sqlite_doc
+# callers written before integrity.py existed import the check from here
+from cone.services.search.integrity import mismatches  # noqa: F401
 
-# From this many new clients on (and at least as many as were indexed), a load also
-# refreshes the planner's statistics and PostgreSQL builds its GIN index afresh
+# From this many new clients on (and at least as many as there were), a load also refreshes
+# the planner's statistics at the end
 BIG_LOAD = 10_000
 
 
-def _rebuild_after(start: int, dialect: str, big: bool) -> list[str]:
-    """Set-based statements that (re)build the documents of every client with id > start."""
+def _index_added(dialect: str, mark: int) -> list[str]:
+    """Index the clients with id > mark, all added by this transaction, and end the pause."""
     if dialect == "sqlite":
-        return [f"DELETE FROM {TABLE} WHERE rowid > {start}",
+        # SQLite: the mark was read under the write lock, so every id above it is ours
+        return [f"DELETE FROM {TABLE} WHERE rowid > {mark}",
                 f"INSERT INTO {TABLE}(rowid, doc) SELECT c.id, {sqlite_doc()} FROM client c "
-                f"WHERE c.id > {start}", *(["ANALYZE"] if big else [])]
-    fill = (f"INSERT INTO {TABLE} (client_id, doc) SELECT c.id, {pg_doc()} FROM client c "
-            f"WHERE c.id > {start} ON CONFLICT (client_id) DO UPDATE SET doc = excluded.doc")
-    if not big:
-        return [fill]
-    # statistics first: the fill's joins are planned with them; and building a GIN index in
-    # one go is several times faster than adding the rows to it one by one
-    return ["ANALYZE client, contact, client_contact", f"DROP INDEX IF EXISTS ix_{TABLE}_doc", fill,
-            f"CREATE INDEX ix_{TABLE}_doc ON {TABLE} USING gin (doc)", f"ANALYZE {TABLE}"]
+                f"WHERE c.id > {mark}", f"DELETE FROM {PAUSE}"]
+    # PostgreSQL: other sessions add clients above the mark too, with their documents written
+    # by their own triggers; DO NOTHING leaves those alone rather than overwrite a newer one
+    return [f"INSERT INTO {TABLE} (client_id, doc) SELECT c.id, {pg_doc()} FROM client c "
+            f"WHERE c.id > {mark} ON CONFLICT (client_id) DO NOTHING",
+            f"SELECT set_config('{PAUSED}', 'off', true)"]
+
+
+class _Pause:
+    """The session events that pause each transaction and index its clients before commit."""
+
+    def __init__(self, dialect: str):
+        self.dialect = dialect
+        self.mark: int | None = None  # the highest client id when the open transaction began
+        self.begun = itertools.count(1)
+
+    def after_begin(self, _session, _transaction, connection) -> None:
+        if self.dialect == "sqlite":
+            # the first write takes SQLite's write lock, so the mark below cannot move
+            connection.exec_driver_sql(f"INSERT INTO {PAUSE} (id) VALUES (1)")
+        else:
+            connection.exec_driver_sql(f"SELECT set_config('{PAUSED}', 'on', true)")
+            n = next(self.begun)
+            if n > 1 and n & (n - 1) == 0:
+                # at the 2nd, 4th, 8th… transaction: tables growing from empty need fresh
+                # statistics, or PostgreSQL plans its foreign key checks for tiny tables (5x slower)
+                connection.exec_driver_sql("ANALYZE client, contact, client_contact, client_tags")
+        self.mark = connection.exec_driver_sql("SELECT coalesce(max(id), 0) FROM client").scalar()
+
+    def before_commit(self, session) -> None:
+        session.flush()  # the ORM's last flush comes after this hook: its rows must be indexed
+        if self.mark is None:
+            return
+        connection = session.connection()
+        for sql in _index_added(self.dialect, self.mark):
+            connection.exec_driver_sql(sql)
+        self.mark = None
+
+    def after_transaction_end(self, _session, transaction) -> None:
+        if transaction.parent is None:
+            self.mark = None
+
+    def listen(self, target, add: bool) -> None:
+        for name in ("after_begin", "before_commit", "after_transaction_end"):
+            (event.listen if add else event.remove)(target, name, getattr(self, name))
 
 
 @contextmanager
 def bulk_load(session, *, big: int = BIG_LOAD):
-    """Add many clients without per-row index upkeep, then index them in one statement.
+    """Add many clients without per-row index upkeep; each commit indexes its own new clients.
 
-    For loads that insert new clients with their contacts and links (demo seed, imports):
-    on leaving, every client added since entering gets its document, whether the load
-    finished or failed part way. The body may commit as often as it likes. SQLite drops
-    the triggers meanwhile (one writer at a time: nothing else writes during a batch);
-    PostgreSQL sets a flag in each transaction of this session only, so other sessions
-    keep their upkeep. big: the size from which the load counts as big (see BIG_LOAD).
+    For loads that insert new clients with their contacts and links (demo seed, imports). The
+    body may commit as often as it likes; keep each transaction short on SQLite (well under a
+    second), as web requests wait for its write lock. big: from this many added clients on
+    (and at least as many as there were), the planner's statistics are refreshed at the end.
     """
     dialect = session.get_bind().dialect.name
-    start = session.scalar(text("SELECT coalesce(max(id), 0) FROM client"))
-    if dialect == "sqlite":
-        for sql in [*sqlite_ddl(), *sqlite_drop_triggers()]:  # ddl first: repairs a killed load
-            session.connection().exec_driver_sql(sql)
-    session.commit()  # the body's transactions begin after the pause is in place
+    before = session.scalar(text("SELECT count(*) FROM client"))
+    session.commit()  # the body's transactions each begin paused
+    pause = _Pause(dialect)
     target = session() if callable(session) else session
-
-    begun = itertools.count(1)
-
-    def pause(_session, _transaction, connection):
-        connection.exec_driver_sql(f"SELECT set_config('{PAUSED}', 'on', true)")
-        n = next(begun)
-        if n > 1 and n & (n - 1) == 0:
-            # at the 2nd, 4th, 8th… transaction: tables growing from empty need fresh statistics,
-            # or PostgreSQL keeps planning its foreign key checks for tiny tables (5x slower)
-            connection.exec_driver_sql("ANALYZE client, contact, client_contact, client_tags")
-
-    if dialect == "postgresql":
-        event.listen(target, "after_begin", pause)
+    pause.listen(target, add=True)
     try:
         yield
         session.commit()
@@ -73,25 +107,20 @@ def bulk_load(session, *, big: int = BIG_LOAD):
         session.rollback()
         raise
     finally:
-        if dialect == "postgresql":
-            event.remove(target, "after_begin", pause)
-        added = session.scalar(text(f"SELECT count(*) FROM client WHERE id > {start}"))
-        # a load that more than doubles the index rebuilds it whole: searches wait meanwhile
-        whole = added >= max(big, session.scalar(text(f"SELECT count(*) FROM {TABLE}")))
-        for sql in [*(sqlite_create_triggers() if dialect == "sqlite" else ()),
-                    *_rebuild_after(start, dialect, whole)]:
-            session.connection().exec_driver_sql(sql)
+        pause.listen(target, add=False)
+    added = session.scalar(text("SELECT count(*) FROM client")) - before
+    if added >= max(big, before):
+        for sql in _after_big_load(dialect):
+            session.execute(text(sql))
         session.commit()
 
 
-def mismatches(session) -> list[int]:
-    """Ids of clients whose document is missing, stale or left over: [] when the index is exact."""
-    if session.get_bind().dialect.name == "sqlite":
-        sql = (f"SELECT c.id FROM client c LEFT JOIN {TABLE} s ON s.rowid = c.id "
-               f"WHERE s.doc IS NOT {sqlite_doc()} "
-               f"UNION SELECT rowid FROM {TABLE} WHERE rowid NOT IN (SELECT id FROM client)")
-    else:
-        sql = (f"SELECT c.id FROM client c LEFT JOIN {TABLE} s ON s.client_id = c.id "
-               f"WHERE s.doc IS DISTINCT FROM {pg_doc()} "
-               f"UNION SELECT client_id FROM {TABLE} WHERE client_id NOT IN (SELECT id FROM client)")
-    return sorted(session.scalars(text(sql)))
+def _after_big_load(dialect: str) -> list[str]:
+    """Fresh planner statistics; on PostgreSQL also the GIN indexes' pending entries merged,
+    which searches would otherwise scan one by one until autovacuum comes round."""
+    if dialect == "sqlite":
+        return ["ANALYZE"]
+    return [f"ANALYZE client, contact, client_contact, client_tags, {TABLE}",
+            "SELECT gin_clean_pending_list(i.indexrelid) FROM pg_index i "
+            "JOIN pg_class x ON x.oid = i.indexrelid JOIN pg_am a ON a.oid = x.relam "
+            f"WHERE i.indrelid = '{TABLE}'::regclass AND a.amname = 'gin'"]

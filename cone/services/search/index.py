@@ -4,10 +4,11 @@ Each client has one search document: its names, numbers, e-mail, phone, postcode
 the names and e-mails of its contacts, folded to lower case without accents. Database
 triggers rebuild a client's document whenever the client, one of its contacts or a
 link between them changes, so bulk inserts (demo seed, imports) and ORM saves alike
-keep the index in step with the rows.
+keep the index in step with the rows. The triggers are always installed; a bulk load
+(bulk_load.py) makes them skip only inside its own transactions.
 
 The same DDL serves `db.create_all()` (tests, through metadata events) and the Alembic
-migration 0002, which calls create() and drop() directly.
+migrations 0002, 0004 and 0005, which call these functions directly.
 """
 from __future__ import annotations
 
@@ -20,11 +21,14 @@ TABLE = "client_search"
 OWNED_PREFIXES = (TABLE, "ix_client_search", "ix_client_name_nocase", "ix_client_name_lower",
                   "ix_client_list_")
 FTS_PREFIXES = "1 2 3 4 5 6"
-# Indexes for the list's filters and sorts (migration 0004), per engine: name order is
+# Indexes for the list's filters and sorts (migrations 0004, 0006), per engine: name order is
 # NOCASE on SQLite and lower() on PostgreSQL, as the sort index above
-_LIST_INDEXES = {
+_LIST_INDEXES = {  # name: (table and key, the engines that get it)
     # "No manager" is rare: its own small index in name order, instead of walking them all
-    "ix_client_list_unmanaged": ("client ({name}, id) WHERE manager_id IS NULL"),
+    "ix_client_list_unmanaged": ("client ({name}, id) WHERE manager_id IS NULL", "sqlite postgresql"),
+    # PostgreSQL's count (search.sql.counted) and its words' trigrams (search.sql._by_trigram)
+    "ix_client_list_archived": ("client (id) WHERE archived_at IS NOT NULL", "postgresql"),
+    "ix_client_search_trgm": (f"{TABLE} USING gin ((strip(doc)::text) gin_trgm_ops)", "postgresql"),
 }
 _NAME_KEY = {"sqlite": "display_name COLLATE NOCASE", "postgresql": "lower(display_name)"}
 
@@ -49,13 +53,26 @@ def sqlite_doc() -> str:
     for ch in " -()+":
         digits = f"replace({digits}, '{ch}', '')"
     parts = [p.format(digits=digits) for p in _CLIENT_PARTS]
-    contacts = ("(SELECT group_concat(" + " || ' ' || ".join(f"coalesce({p}, '')" for p in _CONTACT_PARTS)
-                + ", ' ') FROM client_contact cc JOIN contact ct ON ct.id = cc.contact_id"
-                " WHERE cc.client_id = c.id)")
+    # contacts in one order, so that the same rows always give the same document (3.40 has no
+    # ORDER BY inside group_concat: it follows the subquery's order)
+    contacts = ("(SELECT group_concat(part, ' ') FROM (SELECT "
+                + " || ' ' || ".join(f"coalesce({p}, '')" for p in _CONTACT_PARTS)
+                + " AS part FROM client_contact cc JOIN contact ct ON ct.id = cc.contact_id"
+                " WHERE cc.client_id = c.id ORDER BY cc.contact_id))")
     doc = " || ' ' || ".join(f"coalesce({p}, '')" for p in parts + [contacts])
     for letter, plain in SPELLED_OUT.items():
         doc = f"replace({doc}, '{letter}', '{plain}')"
     return doc
+
+
+# A row here makes the SQLite triggers skip. Only a bulk load's own transaction ever holds one:
+# SQLite has one writer, so no other connection can see or write it meanwhile; and the deferred
+# reference to a row that cannot exist (id 0) makes any COMMIT that still holds it fail
+PAUSE = f"{TABLE}_pause"
+SQLITE_PAUSE_DDL = (
+    f"CREATE TABLE IF NOT EXISTS {PAUSE} (id INTEGER PRIMARY KEY CHECK (id = 1), "
+    f"never INTEGER NOT NULL DEFAULT 0 CHECK (never = 0) "
+    f"REFERENCES {PAUSE} (id) DEFERRABLE INITIALLY DEFERRED)")
 
 
 def _sqlite_refresh(where: str) -> str:
@@ -76,10 +93,17 @@ def sqlite_ddl() -> Iterator[str]:
     yield (f"CREATE VIRTUAL TABLE IF NOT EXISTS {TABLE} USING fts5(doc, "
            f"tokenize = 'unicode61 remove_diacritics 2', prefix = '{FTS_PREFIXES}')")
     yield "CREATE INDEX IF NOT EXISTS ix_client_name_nocase ON client (display_name COLLATE NOCASE, id)"
+    yield SQLITE_PAUSE_DDL
     yield from sqlite_create_triggers()
-    # also repairs the index after a bulk load that was killed before it could finish
-    yield f"INSERT INTO {TABLE}(rowid, doc) SELECT c.id, {sqlite_doc()} FROM client c " \
-          f"WHERE c.id NOT IN (SELECT rowid FROM {TABLE})"
+
+
+def fill(dialect: str) -> list[str]:
+    """Statements that give every client without a document its document."""
+    if dialect == "sqlite":
+        return [f"INSERT INTO {TABLE}(rowid, doc) SELECT c.id, {sqlite_doc()} FROM client c "
+                f"WHERE c.id NOT IN (SELECT rowid FROM {TABLE})"]
+    return [f"SELECT cone_search_refresh(ARRAY(SELECT id FROM client EXCEPT SELECT client_id "
+            f"FROM {TABLE}))"] if dialect == "postgresql" else []
 
 
 def rebuild_sqlite_table(connection) -> None:
@@ -104,9 +128,11 @@ def _sqlite_triggers() -> dict[str, tuple[str, str]]:
     }
 
 
-def sqlite_create_triggers() -> Iterator[str]:
+def sqlite_create_triggers(pausable: bool = True) -> Iterator[str]:
+    """The triggers; pausable=False makes them as before migration 0005 (its downgrade)."""
+    skip = f" WHEN NOT EXISTS (SELECT 1 FROM {PAUSE})" if pausable else ""
     for name, (when, body) in _sqlite_triggers().items():
-        yield f"CREATE TRIGGER IF NOT EXISTS {TABLE}_{name} {when} FOR EACH ROW BEGIN {body} END"
+        yield f"CREATE TRIGGER IF NOT EXISTS {TABLE}_{name} {when} FOR EACH ROW{skip} BEGIN {body} END"
 
 
 def sqlite_drop_triggers() -> Iterator[str]:
@@ -117,6 +143,7 @@ def sqlite_drop_triggers() -> Iterator[str]:
 def sqlite_drop() -> Iterator[str]:
     """Drop statements for SQLite (dropping the FTS5 table drops its shadow tables)."""
     yield from sqlite_drop_triggers()
+    yield f"DROP TABLE IF EXISTS {PAUSE}"
     yield "DROP INDEX IF EXISTS ix_client_name_nocase"
     yield f"DROP TABLE IF EXISTS {TABLE}"
 
@@ -124,9 +151,9 @@ def sqlite_drop() -> Iterator[str]:
 def pg_doc() -> str:
     """PostgreSQL expression for the tsvector of client row c: unaccented, punctuation as spaces."""
     parts = [p.format(digits="regexp_replace(c.phone, '[^0-9]', '', 'g')") for p in _CLIENT_PARTS]
-    contacts = ("(SELECT string_agg(concat_ws(' ', " + ", ".join(_CONTACT_PARTS) + "), ' ') "
-                "FROM client_contact cc JOIN contact ct ON ct.id = cc.contact_id "
-                "WHERE cc.client_id = c.id)")
+    contacts = ("(SELECT string_agg(concat_ws(' ', " + ", ".join(_CONTACT_PARTS) + "), ' ' "
+                "ORDER BY cc.contact_id) FROM client_contact cc "
+                "JOIN contact ct ON ct.id = cc.contact_id WHERE cc.client_id = c.id)")
     text = f"concat_ws(' ', {', '.join(parts + [contacts])})"
     return f"to_tsvector('simple', regexp_replace(lower(unaccent({text})), '[^[:alnum:]]+', ' ', 'g'))"
 
@@ -188,7 +215,6 @@ def postgresql_ddl() -> Iterator[str]:
     for name, when, referencing, level, function in _PG_TRIGGERS:
         yield f"DROP TRIGGER IF EXISTS {TABLE}_{name} ON {when.split(' ON ')[1]}"
         yield f"CREATE TRIGGER {TABLE}_{name} {when} {referencing} FOR EACH {level} EXECUTE FUNCTION {function}()"
-    yield "SELECT cone_search_refresh(ARRAY(SELECT id FROM client))"
 
 
 def postgresql_drop() -> Iterator[str]:
@@ -213,7 +239,7 @@ def _statements(dialect: str, drop: bool) -> list[str]:
 
 def create(connection) -> None:
     """Build the index, its triggers and the sort index, and fill it from existing rows."""
-    for sql in _statements(connection.dialect.name, drop=False):
+    for sql in [*_statements(connection.dialect.name, drop=False), *fill(connection.dialect.name)]:
         connection.exec_driver_sql(sql)
 
 
@@ -224,15 +250,17 @@ def drop(connection) -> None:
 
 
 def create_list_indexes(connection) -> None:
-    """Create the list's filter and sort indexes (migration 0004, and db.create_all())."""
-    for name, spec in _LIST_INDEXES.items():
-        key = _NAME_KEY.get(connection.dialect.name)
-        if key:
-            connection.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {name} ON {spec.format(name=key)}")
+    """Create the list's filter and sort indexes (migrations 0004 and 0006, db.create_all())."""
+    dialect = connection.dialect.name
+    if dialect == "postgresql":  # a trusted extension: the database's owner may add it
+        connection.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    for name, (spec, dialects) in _LIST_INDEXES.items():
+        if dialect in dialects.split():
+            connection.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {name} ON {spec.format(name=_NAME_KEY[dialect])}")
 
 
 def drop_list_indexes(connection) -> None:
-    """Remove what create_list_indexes() made."""
+    """Remove what create_list_indexes() made (pg_trgm stays: others may use it)."""
     for name in _LIST_INDEXES:
         connection.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
 

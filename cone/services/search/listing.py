@@ -1,9 +1,10 @@
 """The client list query: text search, filters, sort and paging on each engine's index.
 
-Text search goes through the search index of index.py (FTS5 on SQLite, tsvector on
-PostgreSQL): every word is a prefix, case and accents are ignored, and a query's words are
-also tried run together so "SC 123456" finds SC123456. One query fetches the page's rows
-with everything the table shows (contact, manager, source, deadline): no per-row queries.
+Text search goes through the search index of index.py (FTS5 on SQLite; tsvector, or
+trigrams for several or one-letter words, on PostgreSQL): every word is a prefix, case
+and accents are ignored, and a query's words are also tried run together so "SC 123456"
+finds SC123456. One query fetches the page's rows with everything the table shows
+(contact, manager, source, deadline): no per-row queries.
 """
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ from sqlalchemy import Date, cast, func, literal, null, select, union_all
 
 from cone.services.models import Client, Tag, User, db
 from cone.services.search.query import COUNT_CAP, ClientQuery, clean
-from cone.services.search.sql import (ActiveLink, Manager, PrimaryContact, filters, joined,
-                                      matching, name_key, next_deadline, overdue, sort_order)
+from cone.services.search.sql import (ActiveLink, Manager, PrimaryContact, counted, filters,
+                                      joined, matching, name_key, next_deadline, overdue,
+                                      sort_order, words)
 
 @dataclasses.dataclass(frozen=True)
 class ResultRow:
@@ -85,10 +87,13 @@ def search_clients(params: ClientQuery, *, today: date | None = None, matcher=No
         conds.append(naive)
     profile = bool(params.ch_status or params.due)
     cap = params.page * params.per_page + COUNT_CAP
-    counted = matching(joined(select(Client.id), profile=profile), q, dialect, many=False,
-                        count=True)
-    counted = counted.where(*conds).limit(cap + 1)
-    found = db.session.scalar(select(func.count()).select_from(counted.subquery()))
+    ids = counted(params, q, conds, today=today, limit=cap + 1)
+    among = None
+    if dialect == "postgresql" and words(q):  # the few matches' ids serve the page query too
+        among = db.session.scalars(ids).all()
+        found = len(among)
+    else:
+        found = db.session.scalar(select(func.count()).select_from(ids.subquery()))
     total, exact = min(found, cap), found <= cap
     page = params.page
     if exact and total and (page - 1) * params.per_page >= total:
@@ -97,7 +102,8 @@ def search_clients(params: ClientQuery, *, today: date | None = None, matcher=No
 
     def base(*columns, profile=profile):
         stmt = joined(select(*columns), profile=profile)
-        return matching(stmt, q, dialect, many=not exact).where(*conds)
+        among_ids = among if exact else None
+        return matching(stmt, q, dialect, many=not exact, among=among_ids).where(*conds)
 
     # Pick the page's ids on the narrow query, then join the display columns to those rows only
     if params.sort == "deadline":

@@ -4,17 +4,18 @@ search.py puts them together into the page query; export.py into the CSV's.
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
 from datetime import date, timedelta
 
-from sqlalchemy import (and_, case, column, exists, false, func, literal_column, or_, select,
-                        table, text)
+from sqlalchemy import (ARRAY, Integer, and_, bindparam, case, column, exists, false, func,
+                        literal_column, or_, select, table, text)
 from sqlalchemy.orm import aliased
 
 from cone.services.models import (Client, ClientContact, CompaniesHouseProfile,
                                   Contact, ExternalLink, Tag, User, client_tags, db)
-from cone.services.search.index import SPELLED_OUT
+from cone.services.search.index import SPELLED_OUT, TABLE
 from cone.services.search.query import ClientQuery
 from cone.services.sources import PROVIDER_NAMES
 
@@ -53,23 +54,52 @@ def _index_query(q: str, dialect: str) -> str | None:
     return f'({expr}) OR "{joined}"*' if len(terms) > 1 else expr
 
 
-def _index(dialect: str):
-    """The index table (its key column is the client id) and the condition for a query."""
-    if dialect == "postgresql":
-        return (table("client_search", column("client_id")).c.client_id,
-                text("client_search.doc @@ to_tsquery('simple', :tsq)"), "tsq")
-    return table("client_search", column("rowid")).c.rowid, text("client_search MATCH :fts"), "fts"
+def _by_trigram(terms: list[str]) -> bool:
+    """Whether PostgreSQL finds q's documents through the trigram index, not the tsvector's.
+
+    A tsvector prefix unions the posting lists of every word under it before anything else:
+    thousands for one character, and for each word of several ("jo sm", "07700 9"), where
+    the trigram index intersects a few lists in one pass. The planner also misjudges those
+    prefixes (numbers make a distinct word per client), and the trigrams' estimate, from a
+    sample of documents, is close.
+    """
+    return len(terms) > 1 or len(terms[0]) == 1
+
+
+def _pg_match(alias: str, q: str, *, probe: bool = False) -> tuple[str, dict]:
+    """PostgreSQL condition on the search table alias for q, and its parameters.
+
+    probe: for one row at a time, where no index is used and the tsvector is quickest.
+    The trigram form matches the same documents: the tsvector's words are only letters and
+    digits, so in its text form ('sw1a1aa' 'smith') a word starting with w is a quote then w.
+    It still tests the tsvector first, within coalesce() which hides that test from the
+    index and from the estimate: a scan then rechecks the text only of documents that match.
+    """
+    terms, tsq = words(q), _index_query(q, "postgresql")
+    ts = f"{alias}.doc @@ to_tsquery('simple', :tsq)"
+    if probe or not _by_trigram(terms):
+        return ts, {"tsq": tsq}
+    doc = f"strip({alias}.doc)::text"
+    patterns = [*terms, "".join(terms)] if len(terms) > 1 else terms
+    params = {f"w{i}": f"%'{term}%" for i, term in enumerate(patterns)}
+    likes = [f"{doc} LIKE :w{i}" for i in range(len(patterns))]
+    expr = likes[0] if len(terms) == 1 else f"(({' AND '.join(likes[:-1])}) OR {likes[-1]})"
+    return f"coalesce({ts}, false) AND {expr}", {"tsq": tsq, **params}
 
 
 def _match_ids(q: str, dialect: str):
     """A subquery of the ids of clients whose search document matches every word of q."""
     if (query := _index_query(q, dialect)) is None:
         return None
-    key, match, name = _index(dialect)
-    return select(key).where(match.bindparams(**{name: query}))
+    if dialect == "postgresql":
+        match, params = _pg_match(TABLE, q)
+        return select(column("client_id")).select_from(table(TABLE)).where(
+            text(match).bindparams(**params))
+    return select(table(TABLE, column("rowid")).c.rowid).where(
+        text(f"{TABLE} MATCH :fts").bindparams(fts=query))
 
 
-def matching(stmt, q: str, dialect: str, *, many: bool, count: bool = False):
+def matching(stmt, q: str, dialect: str, *, many: bool, among: list[int] | None = None):
     """Restrict stmt to the clients matching q, with the index driving or probed.
 
     Counting, or few matches: the index drives and the matches are sorted. Many: the sort
@@ -77,22 +107,53 @@ def matching(stmt, q: str, dialect: str, *, many: bool, count: bool = False):
     stops after one page instead of sorting every match (unary + hides client.id from
     SQLite's planner, which would otherwise start from the matches; PostgreSQL probes its
     index row by row). PostgreSQL gets few matches as an array: joined to them, it would
-    walk the name index hoping for a quick page.
+    walk the name index hoping for a quick page. among: those matches' ids, already fetched
+    by the count (PostgreSQL), so the index is not read twice; behind ARRAY(SELECT ...), as a
+    list of known length it would walk the name index again.
     """
     if (query := _index_query(q, dialect)) is None:
         return stmt
+    if among is not None:
+        return stmt.where(text("client.id = ANY(ARRAY(SELECT unnest(CAST(:among AS integer[]))))")
+                          .bindparams(bindparam("among", among, type_=ARRAY(Integer))))
     if many and dialect == "sqlite":
         return stmt.where(literal_column("+client.id").in_(_match_ids(q, dialect)))
+    if dialect == "sqlite":
+        rowid = table(TABLE, column("rowid")).c.rowid
+        return stmt.join(rowid.table, rowid == Client.id).where(
+            text(f"{TABLE} MATCH :fts").bindparams(fts=query))
     if many:  # OFFSET 0 keeps EXISTS a probe per row: as a (hashed) join it fetches every match
-        probe = ("EXISTS (SELECT 1 FROM client_search s WHERE s.client_id = client.id"
-                 " AND s.doc @@ to_tsquery('simple', :tsq) OFFSET 0)")
-        return stmt.where(text(probe).bindparams(tsq=query))
-    key, match, name = _index(dialect)
-    if dialect == "postgresql" and not count:
-        among = ("client.id = ANY(ARRAY(SELECT client_id FROM client_search"
-                 " WHERE client_search.doc @@ to_tsquery('simple', :tsq)))")
-        return stmt.where(text(among).bindparams(tsq=query))
-    return stmt.join(key.table, key == Client.id).where(match.bindparams(**{name: query}))
+        probe, params = _pg_match("s", q, probe=True)
+        return stmt.where(text(f"EXISTS (SELECT 1 FROM {TABLE} s WHERE s.client_id = client.id"
+                               f" AND {probe} OFFSET 0)").bindparams(**params))
+    match, params = _pg_match(TABLE, q)
+    return stmt.where(text(f"client.id = ANY(ARRAY(SELECT client_id FROM {TABLE}"
+                           f" WHERE {match}))").bindparams(**params))
+
+
+def counted(params: ClientQuery, q: str, conds: list, *, today: date, limit: int):
+    """The ids the list's count counts: at most limit clients matching q and conds.
+
+    conds are params' filters (and the benchmark's naive match, q then being empty). With
+    words on PostgreSQL the search table drives: the archive is checked on the small index
+    of archived clients, and any other filter by looking the match up in client by its key
+    (OFFSET 0 keeps that a probe). Joined instead, the planner hashes or merges the whole
+    client table to find the first thousand matches.
+    """
+    dialect, profile = db.engine.dialect.name, bool(params.ch_status or params.due)
+    if dialect == "sqlite" or _index_query(q, dialect) is None:
+        stmt = joined(select(Client.id), profile=profile)
+        return matching(stmt, q, dialect, many=False).where(*conds).limit(limit)
+    s = table(TABLE, column("client_id")).alias("s")
+    match, values = _pg_match("s", q)
+    stmt = select(s.c.client_id).where(text(match).bindparams(**values))
+    if not params.archived:
+        stmt = stmt.where(~select(Client.id).where(Client.id == s.c.client_id,
+                                                   Client.archived_at.is_not(None)).exists())
+    if others := filters(dataclasses.replace(params, archived=True), dialect, today):
+        stmt = stmt.where(joined(select(literal_column("1")), profile=profile)
+                          .where(Client.id == s.c.client_id, *others).offset(0).exists())
+    return stmt.limit(limit)
 
 
 def next_deadline():

@@ -1,0 +1,130 @@
+"""The list's search as PostgreSQL runs it quickly: trigram lookups for short and several words,
+the count checked against archived clients only, the count's ids reused for the page. Every
+expectation is the same on both engines."""
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import inspect
+
+from cone.services.models import Client, db, utcnow
+from cone.services.search import ClientQuery, search_clients
+from cone.services.search.query import COUNT_CAP
+from tests.helpers import ON_POSTGRES, flask_db
+
+PG_ONLY = {"ix_client_list_archived", "ix_client_search_trgm"}
+
+
+def add(name, **fields):
+    fields.setdefault("kind", "business")
+    db.session.add(Client(status=fields.pop("status", "customer"), display_name=name, **fields))
+
+
+def names(**params) -> list[str]:
+    return [r.display_name for r in search_clients(ClientQuery(**params)).rows]
+
+
+@pytest.fixture
+def register(app_ctx):
+    add("John Smith", kind="individual", first_name="John", last_name="Smith")
+    add("Jo Smart Ltd")
+    add("Josmond Ltd")                       # "jo sm" run together: josm…
+    add("Smith & Jones")                     # both words, in the other order
+    add("Ajo Asm Ltd")                       # jo and sm inside words, not starting them
+    add("Jomo Smoothies", archived_at=utcnow())
+    add("Anna Ltd", phone="07700 900123")
+    add("Bravo Ltd", phone="01632 960456")   # an a inside a word only
+    add("O'Brien & Co", email="ob@example.com")
+    add("Zoë Ærø", trading_name="Łódź Holdings")
+    db.session.commit()
+
+
+@pytest.mark.parametrize("q, expected", [
+    ("jo sm", ["Jo Smart Ltd", "John Smith", "Josmond Ltd", "Smith & Jones"]),
+    ("sm jo", ["Jo Smart Ltd", "John Smith", "Smith & Jones"]),
+    ("a", ["Ajo Asm Ltd", "Anna Ltd", "Zoë Ærø"]),  # Ærø: aero
+    ("b", ["Bravo Ltd", "O'Brien & Co"]),
+    ("07700 9", ["Anna Ltd"]),               # the phone's words, and run together
+    ("077009", ["Anna Ltd"]),
+    ("7 9", []),                             # digits inside numbers start no word
+    ("o b", ["O'Brien & Co"]),
+    ("ob exa", ["O'Brien & Co"]),
+    ("zoe aer", ["Zoë Ærø"]),
+    ("l h", ["Zoë Ærø"]),                    # Łódź Holdings, folded
+    ("ltd a", ["Ajo Asm Ltd", "Anna Ltd"]),
+    ("%", ["Ajo Asm Ltd", "Anna Ltd", "Bravo Ltd", "Jo Smart Ltd", "John Smith", "Josmond Ltd",
+           "O'Brien & Co", "Smith & Jones", "Zoë Ærø"]),  # no words: every live client
+])
+def test_short_and_several_words_match_word_starts_only(register, q, expected):
+    assert names(q=q) == expected
+
+
+def test_archived_clients_are_left_out_of_the_count_unless_asked_for(register):
+    live = search_clients(ClientQuery(q="jo"))
+    every = search_clients(ClientQuery(q="jo", archived=True))
+    assert (live.total, live.exact) == (4, True)
+    assert (every.total, every.exact) == (5, True) and "Jomo Smoothies" not in names(q="jo")
+    assert names(q="smoo", archived=True) == ["Jomo Smoothies"] and names(q="smoo") == []
+    assert names(q="jo smoo", archived=True) == ["Jomo Smoothies"] and names(q="jo smoo") == []
+    assert names(q="jo", kind="individual") == ["John Smith"]
+    assert names(q="jo", kind="individual", archived=True, status="prospect") == []
+
+
+def bulk(count, name, **fields):
+    stamp = utcnow()
+    db.session.execute(Client.__table__.insert(), [
+        {"kind": "business", "status": "customer", "display_name": f"{name} {(i * 7919) % count:04}",
+         "created_at": stamp - timedelta(minutes=i), "updated_at": stamp, "version": 1, **fields}
+        for i in range(count)])
+    db.session.commit()
+
+
+def test_count_past_the_cap_with_archived_matches(app_ctx):
+    """Archived matches neither count nor show, however many there are beside the live ones."""
+    bulk(COUNT_CAP + 30, "Bulk")
+    bulk(40, "Bulk archived", archived_at=utcnow())
+    bulk(50, "Bulk prospect", status="prospect")
+    first = search_clients(ClientQuery(q="bulk"))
+    assert (first.total, first.exact) == (COUNT_CAP + 25, False)
+    wide = search_clients(ClientQuery(q="bulk", per_page=100))  # the cap is 100 further on
+    assert (wide.total, wide.exact) == (COUNT_CAP + 80, True)
+    assert all("archived" not in r.display_name for r in wide.rows)
+    assert search_clients(ClientQuery(q="bulk", per_page=100, archived=True)).total == COUNT_CAP + 100
+    prospects = search_clients(ClientQuery(q="bulk", status="prospect"))
+    assert (prospects.total, prospects.exact) == (50, True)
+    assert [r.display_name for r in prospects.rows][:2] == ["Bulk prospect 0000", "Bulk prospect 0001"]
+    # several words past the cap: walked in name order, as a full sort gives them
+    walked = search_clients(ClientQuery(q="bu 0"))
+    sorted_all = search_clients(ClientQuery(q="bu 0", per_page=100))
+    assert not walked.exact and [r.id for r in walked.rows] == [r.id for r in sorted_all.rows[:25]]
+
+
+def test_few_matches_page_in_name_order(app_ctx):
+    bulk(60, "Few")
+    pages = [names(q="few", page=page) for page in (1, 2, 3)]
+    assert pages[0][:2] == ["Few 0000", "Few 0001"] and pages[2] == [f"Few {i:04}" for i in range(50, 60)]
+    assert sum(pages, []) == sorted(sum(pages, []))
+
+
+def pg_only_indexes() -> set[str]:
+    tables = ("client", "client_search") if ON_POSTGRES else ("client",)  # FTS5 has none
+    return {ix["name"] for table in tables for ix in inspect(db.engine).get_indexes(table)} & PG_ONLY
+
+
+def test_the_postgresql_indexes_are_made_by_create_all(app_ctx):
+    assert pg_only_indexes() == (PG_ONLY if ON_POSTGRES else set())
+
+
+@pytest.mark.slow
+def test_migration_0006_adds_and_removes_them(migrating_app):
+    def made():
+        with migrating_app.app_context():
+            found = pg_only_indexes()
+            db.engine.dispose()
+        return found
+
+    flask_db(migrating_app, "upgrade")
+    assert made() == (PG_ONLY if ON_POSTGRES else set())
+    flask_db(migrating_app, "downgrade", "0005")
+    assert made() == set()
+    flask_db(migrating_app, "upgrade")
+    assert made() == (PG_ONLY if ON_POSTGRES else set())
