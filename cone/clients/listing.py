@@ -2,7 +2,7 @@
 from datetime import date
 
 from flask import Response, request, stream_with_context
-from flask_wtf import FlaskForm
+from cone.forms import FlaskForm
 from wtforms import BooleanField, SelectChoice, SelectField, StringField
 from wtforms.validators import Length, Optional
 
@@ -37,8 +37,8 @@ class ClientListForm(FlaskForm):
     kind = SelectField("Kind", choices=_choices({k: k.capitalize() for k in KINDS}))
     status = SelectField("Status", choices=_choices({s: s.capitalize() for s in STATUSES}))
     source = SelectField("Source", choices=_choices(search.SOURCES))
-    manager = SelectField("Manager")
-    tag = SelectField("Tag")
+    manager = SelectField("Manager", choices=[])  # list_form() fills these two
+    tag = SelectField("Tag", choices=[])
     ch_status = SelectField("Companies House status", choices=_choices(CH_STATUSES))
     due = SelectField("Deadlines", choices=_choices(search.DUE))
     archived = BooleanField("Include archived")
