@@ -48,9 +48,11 @@ def _http(app, key: str) -> httpx.Client:
 
 
 def companies_house(app, *, paced: bool = False) -> CompaniesHouse:
-    """The Companies House adapter; paced=True shares the rate budget across all workers.
+    """The Companies House adapter, drawing on the rate budget every worker and server shares.
 
-    NotConfigured when no key is set or the saved one cannot be read.
+    paced=True (jobs, the command line) waits for a free slot; pages take a slot too but never
+    wait: a spent budget answers RateLimited at once. NotConfigured when no key is set or the
+    saved one cannot be read.
     """
     injected = app.extensions.get("cone.providers", {}).get("companies_house")
     if injected is not None:
@@ -59,11 +61,10 @@ def companies_house(app, *, paced: bool = False) -> CompaniesHouse:
     if not key:
         unreadable = settings.secret_unreadable(settings.COMPANIES_HOUSE_API_KEY, app.config)
         raise NotConfigured(UNREADABLE_KEY if unreadable else NO_KEY)
-    pacer = None
-    if paced:
-        pacer = DatabasePacer(db.engine, "companies_house",
-                              limit=int(app.config.get("COMPANIES_HOUSE_RATE_LIMIT", 600)),
-                              window=int(app.config.get("COMPANIES_HOUSE_RATE_WINDOW", 300)))
+    pacer = DatabasePacer(db.engine, "companies_house",
+                          limit=int(app.config.get("COMPANIES_HOUSE_RATE_LIMIT", 600)),
+                          window=int(app.config.get("COMPANIES_HOUSE_RATE_WINDOW", 300)),
+                          patient=paced)
     policy = RetryPolicy(retries=int(app.config.get("COMPANIES_HOUSE_RETRIES", 3)),
                          backoff=float(app.config.get("COMPANIES_HOUSE_BACKOFF", 0.5)))
     return CompaniesHouse(_http(app, key), pacer=pacer, policy=policy)

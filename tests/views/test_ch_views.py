@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import func, select
 
 from cone.services import clients
-from cone.services.models import Client, CompaniesHouseProfile, ExternalLink, db
+from cone.services.models import Client, CompaniesHouseProfile, ExternalLink, RateBudget, db
 from tests.helpers import FAILURES, break_provider, hx, login_as
 
 NORTHWIND = "09876543"
@@ -172,6 +172,20 @@ def test_rate_limited_plain_request_says_when_to_retry(user_client, ch_app):
     r = user_client.get("/companies-house/42900429/prefill")
     assert r.status_code == 503 and r.headers.get("Retry-After") == "7"
     assert "limiting requests" in r.text
+
+
+def test_pages_draw_on_the_shared_budget_and_never_wait(user_client, ch_app, ch_emulator, app):
+    """A page's request takes a slot of the budget jobs and other servers share; once it is
+    spent, the page says so at once and nothing is sent (jobs wait instead)."""
+    assert user_client.get(f"/companies-house/{NORTHWIND}/prefill").status_code == 200
+    sent = len(ch_emulator.requests())
+    with app.app_context():
+        assert db.session.scalar(select(RateBudget.used)) == sent > 0
+    app.config["COMPANIES_HOUSE_RATE_LIMIT"] = sent  # what this server sent spent the budget
+    r = user_client.get(f"/companies-house/{NORTHWIND}/prefill")
+    assert r.status_code == 503 and "limiting requests" in r.text
+    assert 0 < int(r.headers["Retry-After"]) <= 300
+    assert len(ch_emulator.requests()) == sent
 
 
 def test_unknown_or_malformed_number_is_not_found(user_client):

@@ -71,7 +71,9 @@ class CompaniesHouse:
                  policy: RetryPolicy = RetryPolicy(), sleep: Sleep = time.sleep):
         self.pacer = pacer
         self.api = Api(http, LABEL, refusal, rate_hint=rate_hint, sleep=sleep,
-                       policy=replace(policy, max_wait=pacer.window if pacer else 0),
+                       # only a patient pacer (jobs, cron) may sleep out a long 429
+                       policy=replace(policy, max_wait=pacer.window if pacer and pacer.patient
+                                      else 0),
                        before=pacer.acquire if pacer else None,
                        observe=self._observe if pacer else None)
 

@@ -7,6 +7,7 @@ row is blocked until the server's reset time.
 """
 from __future__ import annotations
 
+import math
 import time
 from typing import Callable
 
@@ -15,25 +16,32 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from cone.services.models import RateBudget
+from cone.services.providers.base import RateLimited
 
 MAX_NAP = 30  # seconds; waits are re-checked so a freed budget is noticed promptly
 
 
 class DatabasePacer:
-    """At most `limit` requests per `window` seconds under `key`, across all workers."""
+    """At most `limit` requests per `window` seconds under `key`, across all workers.
+
+    patient=False is for pages: a person should not watch a page hang for minutes, so a spent
+    budget answers RateLimited at once instead of waiting, while the slot is still counted.
+    """
 
     def __init__(self, engine: Engine, key: str = "companies_house", *, limit: int = 600,
                  window: int = 300, sleep: Callable[[float], None] = time.sleep,
-                 clock: Callable[[], float] = time.time):
+                 clock: Callable[[], float] = time.time, patient: bool = True):
         self.engine, self.key, self.limit, self.window = engine, key, limit, window
-        self.sleep, self.clock = sleep, clock
+        self.sleep, self.clock, self.patient = sleep, clock, patient
 
     def acquire(self) -> None:
-        """Take one request slot, sleeping until one is free."""
+        """Take one request slot, sleeping until one is free (RateLimited when impatient)."""
         while True:
             wait = self._take()
             if wait <= 0:
                 return
+            if not self.patient:
+                raise RateLimited(retry_after=math.ceil(wait))
             self.sleep(min(wait, MAX_NAP))
 
     def hold(self, seconds: int) -> None:
