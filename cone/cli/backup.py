@@ -63,7 +63,10 @@ def restore(file):
     m = done.manifest
     click.echo(f"Restored {file.name} (made {m.created_at}): counts match the manifest in all "
                f"{len(m.tables)} tables; search index rebuilt for {done.indexed:,} clients.")
-    click.echo(f"{done.readable} of {done.secrets} stored secrets decrypt.")
+    if done.secrets:
+        click.echo(f"{done.readable} of {done.secrets} stored secrets decrypt.")
+    else:
+        click.echo("No stored secrets (platform connections, API key) to check.")
     if done.key_differs:
         click.echo("Error: SECRET_KEY/CONE_ENCRYPTION_KEY differs from the backup's, so platform "
                    "connections and the Companies House API key cannot be read. The data stays "

@@ -129,3 +129,11 @@ def load(part: Path, url: str) -> None:
               "--single-transaction", f"--dbname={conninfo}", str(part)], env, "pg_restore")
     except BackupError as error:
         raise RestoreRefused(f"{error} (it ran as one transaction)") from error
+    # pg_restore brings no planner statistics: without them the search rebuild's joins are
+    # planned for empty tables (a minute instead of seconds at 20,000 clients)
+    restored = create_engine(parsed, isolation_level="AUTOCOMMIT")
+    try:
+        with restored.connect() as conn:
+            conn.execute(text("ANALYZE"))
+    finally:
+        restored.dispose()

@@ -75,7 +75,8 @@ def ensure(connection) -> None:
 
 
 def _rewrite(session, low: int, high: int | None) -> int:
-    """Rewrite the documents of ids in (low, high] (no upper end: None); returns how many."""
+    """Make the documents of ids in (low, high] (no upper end: None) exact; returns how many
+    clients the range holds."""
     key, sqlite = _key(session), session.get_bind().dialect.name == "sqlite"
     upto = "" if high is None else f" AND {{col}} <= {high}"
     if not sqlite:
@@ -87,9 +88,13 @@ def _rewrite(session, low: int, high: int | None) -> int:
     if sqlite:
         sql = f"INSERT INTO {TABLE}(rowid, doc) SELECT c.id, {sqlite_doc()} {rows}"
     else:
+        # an unchanged document is left as it is: rewriting it would only bloat the GIN
+        # indexes (after a restore nearly every document is already right)
         sql = (f"INSERT INTO {TABLE} (client_id, doc) SELECT c.id, {pg_doc()} {rows} "
-               "ON CONFLICT (client_id) DO UPDATE SET doc = excluded.doc")
-    written = session.execute(text(sql)).rowcount
+               f"ON CONFLICT (client_id) DO UPDATE SET doc = excluded.doc "
+               f"WHERE {TABLE}.doc IS DISTINCT FROM excluded.doc")
+    session.execute(text(sql))
+    written = session.scalar(text(f"SELECT count(*) {rows}"))
     session.commit()
     return written
 
