@@ -16,7 +16,8 @@ from cone.services.providers.base import ProviderNotFound, ProviderUnavailable
 
 @pytest.fixture
 def provider(ch_app):
-    return wiring.companies_house(ch_app)
+    with ch_app.app_context():  # its rate budget is kept in this app's database
+        return wiring.companies_house(ch_app)
 
 
 def make(provider, admin, number="09876543", data=None, contacts=None):
