@@ -31,7 +31,6 @@ import threading
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,6 +43,7 @@ from cone import create_app  # noqa: E402
 from cone.services.demo.pools import PREFIXES, TRADES, TOWNS  # noqa: E402
 from cone.services.models import Client, Note, db  # noqa: E402
 from cone.services.search import integrity  # noqa: E402
+from tests.helpers import form_values  # noqa: E402
 
 BIN = ROOT / ".venv" / "bin"
 PASSWORD = "load-test-password"
@@ -54,37 +54,6 @@ WORDS = [w.lower() for w in PREFIXES] + [t.split()[0].lower() for t, _ in TRADES
 MIX = [("search", 35), ("tab", 40), ("note", 12), ("edit", 13)]
 HOT = 40  # edits go to the first HOT clients, so users collide
 RUN = f"{int(time.time()) % 100000:05d}"  # marks this run's notes and edits
-
-
-class FormFields(HTMLParser):
-    """The values a browser would post for a page's forms: enabled inputs, chosen options."""
-
-    def __init__(self):
-        super().__init__()
-        self.fields, self.select = {}, None
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if "disabled" in a:
-            return
-        if tag == "input" and a.get("name") and (
-                a.get("type") not in ("checkbox", "radio") or "checked" in a):
-            self.fields[a["name"]] = a.get("value") or ""
-        elif tag == "select":
-            self.select = a.get("name")
-        elif tag == "option" and self.select and (
-                "selected" in a or self.select not in self.fields):
-            self.fields[self.select] = a.get("value") or ""
-
-    def handle_endtag(self, tag):
-        if tag == "select":
-            self.select = None
-
-
-def form_fields(html: str) -> dict:
-    parser = FormFields()
-    parser.feed(html)
-    return parser.fields
 
 
 @dataclass
@@ -117,7 +86,7 @@ class User(threading.Thread):
         return r
 
     def sign_in(self):
-        self.token = form_fields(self.http.get("/login").text)["csrf_token"]
+        self.token = form_values(self.http.get("/login").text)["csrf_token"]
         r = self.http.post("/login", data={"csrf_token": self.token, "password": PASSWORD,
                                            "email": f"load{self.n}@example.com"})
         assert r.status_code == 303, f"sign-in failed: {r.status_code}"
@@ -146,7 +115,7 @@ class User(threading.Thread):
         r = self.request("edit form", "GET", f"/clients/{client_id}/edit")
         if r is None or r.status_code != 200:
             return
-        data = form_fields(r.text)
+        data = form_values(r.text)
         time.sleep(self.rng.uniform(0, 0.5))  # typing: others may save meanwhile (409)
         ref = f"L{RUN}-{self.n}-{self.seq}"
         data.update(internal_reference=ref, phone=f"020 7946 0{self.rng.randint(0, 999):03d}")

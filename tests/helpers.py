@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextvars
 import os
 import threading
+from html.parser import HTMLParser
 
 from flask import has_app_context
 from flask.testing import FlaskCliRunner, FlaskClient
@@ -235,3 +236,35 @@ def resync_all(user) -> ImportRun:
     jobs.resync_all_task(run.id)
     db.session.expire_all()
     return db.session.get(ImportRun, run.id)
+
+
+class FormValues(HTMLParser):
+    """What a browser posts for a page's form: inputs, each select's chosen option."""
+
+    def __init__(self):
+        super().__init__()
+        self.values, self.select = {}, None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if "disabled" in a:
+            return
+        if tag == "input" and a.get("name") and (
+                a.get("type") not in ("checkbox", "radio") or "checked" in a):
+            self.values[a["name"]] = a.get("value") or ""
+        elif tag == "select":
+            self.select = a.get("name")
+        elif tag == "option" and self.select and (
+                "selected" in a or self.select not in self.values):
+            self.values[self.select] = a.get("value") or ""
+
+    def handle_endtag(self, tag):
+        if tag == "select":
+            self.select = None
+
+
+def form_values(html: str) -> dict:
+    """The values a browser would post, unchanged, for the form(s) in html."""
+    parser = FormValues()
+    parser.feed(html)
+    return parser.values

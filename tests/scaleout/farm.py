@@ -6,7 +6,6 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from pathlib import Path
 
 import httpx
@@ -14,7 +13,7 @@ import psycopg
 import pytest
 from sqlalchemy.engine import Engine, make_url
 
-from tests.helpers import PASSWORD, TEST_DATABASE_URL
+from tests.helpers import PASSWORD, TEST_DATABASE_URL, form_values
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -129,33 +128,6 @@ class Person:
         return self.http.post(url, data={"csrf_token": self.token, **(data or {})}, **kw)
 
 
-class FormValues(HTMLParser):
-    """What a browser posts for a page's form: inputs, each select's chosen option."""
-
-    def __init__(self):
-        super().__init__()
-        self.values, self.select = {}, None
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if "disabled" in a:
-            return
-        if tag == "input" and a.get("name") and (
-                a.get("type") not in ("checkbox", "radio") or "checked" in a):
-            self.values[a["name"]] = a.get("value") or ""
-        elif tag == "select":
-            self.select = a.get("name")
-        elif tag == "option" and self.select and (
-                "selected" in a or self.select not in self.values):
-            self.values[self.select] = a.get("value") or ""
-
-    def handle_endtag(self, tag):
-        if tag == "select":
-            self.select = None
-
-
 def edit_form(person: Person, url: str) -> dict:
     """The edit form's fields, as the browser would post them unchanged."""
-    parser = FormValues()
-    parser.feed(person.http.get(url).text)
-    return parser.values
+    return form_values(person.http.get(url).text)
