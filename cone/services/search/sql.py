@@ -93,8 +93,8 @@ def _pg_text(sql: str, params: dict):
     psycopg prepares a statement once a connection has run it five times, and from the tenth
     run PostgreSQL may keep a generic plan, made without the values: it cannot tell a word
     matching ten documents from one matching ten thousand ("07700 9" then counted in 11 ms,
-    not 4.5). Written in, the words are planned for every time, and the rest of the plan
-    still cached. They are safe as literals: letters, digits and the query's own operators.
+    not 4.5). Written in, every plan sees them: a statement repeats, and is prepared, only
+    for the same words. They are safe as literals: letters, digits and the query's operators.
     """
     return text(sql).bindparams(*(bindparam(name, value, literal_execute=True)
                                   for name, value in params.items()))
