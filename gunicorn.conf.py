@@ -10,6 +10,9 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # Threads (gthread): a slow request (a provider call, a broad search) no longer holds a whole
 # worker, so quick pages do not queue behind it; under load this cut p95 by about half
 threads = 4
+# Idle keep-alive connections stay open longer than the proxy keeps its own (nginx: 60 s), so
+# the proxy never sends a request down a connection gunicorn is just closing (a lost POST)
+keepalive = 75
 # Imports, CSV uploads and provider calls can take a while; anything longer is a bug
 timeout = 60
 graceful_timeout = 30

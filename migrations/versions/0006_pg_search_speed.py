@@ -1,4 +1,5 @@
-"""PostgreSQL list search: trigram index of the search documents; index of archived clients
+"""PostgreSQL list search: trigram index of the search documents; index of archived clients;
+the name order in the search table (pg_sort.py), filled for every existing document
 
 Revision ID: 0006
 Revises: 0005
@@ -8,6 +9,7 @@ Create Date: 2026-12-02 08:00:00
 from alembic import op
 
 from cone.services.search import index as search_index
+from cone.services.search import pg_sort
 
 # revision identifiers, used by Alembic.
 revision = '0006'
@@ -15,7 +17,7 @@ down_revision = '0005'
 branch_labels = None
 depends_on = None
 
-# made by this revision on PostgreSQL; SQLite gets nothing new
+# made by this revision on PostgreSQL, with pg_sort's; SQLite gets nothing new
 ADDED = ("ix_client_list_archived", "ix_client_search_trgm")
 
 
@@ -32,5 +34,6 @@ def downgrade():
     # pg_trgm stays: other database objects may use it
     bind = op.get_bind()
     if bind.dialect.name == "postgresql":
+        pg_sort.drop(bind, search_index.TABLE)
         for name in ADDED:
             bind.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")

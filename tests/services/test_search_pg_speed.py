@@ -1,13 +1,14 @@
 """The list's search as PostgreSQL runs it quickly: trigram lookups for short and several words,
-the count checked against archived clients only, the count's ids reused for the page; and the
-page's rows joined in the ids' order. Every expectation is the same on both engines."""
+the count checked against archived clients only, the count's ids reused for the page, many
+matches walked in the search table's own name order; and the page's rows joined in the ids'
+order. Every expectation is the same on both engines."""
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, inspect
+from sqlalchemy import event, inspect, text
 
 from cone.services.models import Client, db, utcnow
-from cone.services.search import ClientQuery, search_clients
+from cone.services.search import ClientQuery, bulk_load, search_clients
 from cone.services.search.query import COUNT_CAP
 from tests.helpers import ON_POSTGRES, flask_db
 
@@ -98,6 +99,39 @@ def test_count_past_the_cap_with_archived_matches(app_ctx):
     assert not walked.exact and [r.id for r in walked.rows] == [r.id for r in sorted_all.rows[:25]]
 
 
+def stale_name_keys() -> int:
+    """PostgreSQL: documents whose name order is not their client's (0 on SQLite: it has none)."""
+    if not ON_POSTGRES:
+        return 0
+    return db.session.scalar(text("SELECT count(*) FROM client_search s JOIN client c ON "
+                                  "c.id = s.client_id WHERE s.name_key IS DISTINCT FROM "
+                                  "lower(c.display_name)"))
+
+
+def test_many_matches_walk_in_the_name_order_of_today_whatever_wrote_the_documents(app_ctx):
+    """Renamed, loaded in bulk, archived, filtered: the walked page is the one a full sort gives."""
+    bulk(COUNT_CAP + 40, "Bulk")
+    bulk(30, "Bulk archived", archived_at=utcnow())
+    bulk(20, "bulk Individual", kind="individual")
+    with bulk_load.bulk_load(db.session):
+        db.session.add(Client(kind="business", status="customer", display_name="BULK 0000 loaded"))
+        db.session.commit()
+    renamed = db.session.scalar(db.select(Client).where(Client.display_name == "Bulk 0500"))
+    renamed.display_name = "Aaa bulk renamed"
+    db.session.commit()
+    assert stale_name_keys() == 0
+    for params in ({}, {"kind": "business"}, {"archived": True}, {"page": 2}, {"q": "bulk b"}):
+        params = {"q": "bulk", **params}
+        walked = search_clients(ClientQuery(**params))
+        page = params.get("page", 1)
+        sorted_all = search_clients(ClientQuery(**{**params, "page": 1, "per_page": 100}))
+        assert not walked.exact and sorted_all.exact, params
+        assert [r.id for r in walked.rows] == [r.id for r in sorted_all.rows[(page - 1) * 25:][:25]]
+    first = [r.display_name for r in search_clients(ClientQuery(q="bulk")).rows]
+    assert first[:3] == ["Aaa bulk renamed", "Bulk 0000", "BULK 0000 loaded"]
+    assert "Bulk archived 0000" not in first and "bulk Individual 0000" not in first
+
+
 def test_few_matches_page_in_name_order(app_ctx):
     bulk(60, "Few")
     pages = [names(q="few", page=page) for page in (1, 2, 3)]
@@ -119,15 +153,26 @@ def test_migration_0006_adds_and_removes_them(migrating_app):
     def made():
         with migrating_app.app_context():
             found = pg_only_indexes()
+            columns = {c["name"] for c in inspect(db.engine).get_columns("client_search")
+                       } if ON_POSTGRES else set()
+            found |= {"name_key"} & columns
             db.engine.dispose()
         return found
 
     flask_db(migrating_app, "upgrade")
-    assert made() == (PG_ONLY if ON_POSTGRES else set())
+    assert made() == (PG_ONLY | {"name_key"} if ON_POSTGRES else set())
     flask_db(migrating_app, "downgrade", "0005")
     assert made() == set()
+    with migrating_app.app_context():  # documents written before 0006 get their name order
+        db.session.add(Client(kind="business", display_name="Made Before 0006"))
+        db.session.commit()
+        db.engine.dispose()
     flask_db(migrating_app, "upgrade")
-    assert made() == (PG_ONLY if ON_POSTGRES else set())
+    assert made() == (PG_ONLY | {"name_key"} if ON_POSTGRES else set())
+    with migrating_app.app_context():
+        assert stale_name_keys() == 0 and names(q="made") == ["Made Before 0006"]
+        db.session.close()
+        db.engine.dispose()
 
 
 @pytest.mark.parametrize("q", ["", "walk", "w"])

@@ -16,13 +16,13 @@ from collections.abc import Iterator
 
 from sqlalchemy import event
 
+from cone.services.search import pg_sort
+
 TABLE = "client_search"
 # Names autogenerate must leave alone: the FTS5 table, its shadow tables, our indexes
-OWNED_PREFIXES = (TABLE, "ix_client_search", "ix_client_name_nocase", "ix_client_name_lower",
-                  "ix_client_list_")
+OWNED_PREFIXES = (TABLE, "ix_client_search", "ix_client_name_nocase", "ix_client_name_lower", "ix_client_list_")
 FTS_PREFIXES = "1 2 3 4 5 6"
-# Indexes for the list's filters and sorts (migrations 0004, 0006), per engine: name order is
-# NOCASE on SQLite and lower() on PostgreSQL, as the sort index above
+# Indexes for the list's filters and sorts (migrations 0004, 0006), per engine; pg_sort.py's too
 _LIST_INDEXES = {  # name: (table and key, the engines that get it)
     # "No manager" is rare: its own small index in name order, instead of walking them all
     "ix_client_list_unmanaged": ("client ({name}, id) WHERE manager_id IS NULL", "sqlite postgresql"),
@@ -257,10 +257,12 @@ def create_list_indexes(connection) -> None:
     for name, (spec, dialects) in _LIST_INDEXES.items():
         if dialect in dialects.split():
             connection.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {name} ON {spec.format(name=_NAME_KEY[dialect])}")
+    pg_sort.create(connection, TABLE)
 
 
 def drop_list_indexes(connection) -> None:
     """Remove what create_list_indexes() made (pg_trgm stays: others may use it)."""
+    pg_sort.drop(connection, TABLE)
     for name in _LIST_INDEXES:
         connection.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import aliased
 from cone.services.models import (Client, ClientContact, CompaniesHouseProfile,
                                   Contact, ExternalLink, Tag, User, client_tags, db)
 from cone.services.search.index import SPELLED_OUT, TABLE
+from cone.services.search.pg_sort import COLUMN as NAME_COLUMN
 from cone.services.search.query import ClientQuery
 from cone.services.sources import PROVIDER_NAMES
 
@@ -27,6 +28,7 @@ Primary = aliased(ClientContact)
 PrimaryContact = aliased(Contact)
 ActiveLink = aliased(ExternalLink)
 Profile = CompaniesHouseProfile
+SEARCH = table(TABLE, column("client_id"), column(NAME_COLUMN)).alias("s")
 
 
 def fold(value: str) -> str:
@@ -148,25 +150,33 @@ def counted(params: ClientQuery, q: str, conds: list, *, today: date, limit: int
     """The ids the list's count counts: at most limit clients matching q and conds.
 
     conds are params' filters (and the benchmark's naive match, q then being empty). With
-    words on PostgreSQL the search table drives: the archive is checked on the small index
-    of archived clients, and any other filter by looking the match up in client by its key
-    (OFFSET 0 keeps that a probe). Joined instead, the planner hashes or merges the whole
-    client table to find the first thousand matches.
+    words on PostgreSQL the search table drives (searched).
     """
     dialect, profile = db.engine.dialect.name, bool(params.ch_status or params.due)
     if dialect == "sqlite" or _index_query(q, dialect) is None:
         stmt = joined(select(Client.id), profile=profile)
         return matching(stmt, q, dialect, many=False).where(*conds).limit(limit)
-    s = table(TABLE, column("client_id")).alias("s")
-    match, values = _pg_match("s", q)
-    stmt = select(s.c.client_id).where(_pg_text(match, values))
+    return searched(params, q, today, walk=False).limit(limit)
+
+
+def searched(params: ClientQuery, q: str, today: date, *, walk: bool):
+    """The ids (as id) in the search table (SEARCH) matching q and params' filters (PostgreSQL).
+
+    The archive is checked on the small index of archived clients, and any other filter by
+    looking the match up in client by its key (OFFSET 0 keeps that a probe). Joined instead,
+    the planner hashes or merges the whole client table to find the first thousand matches.
+    """
+    match, values = _pg_match("s", q, probe=walk)
+    stmt = select(SEARCH.c.client_id.label("id")).where(
+        _pg_text(f"coalesce({match}, false)" if walk else match, values))
     if not params.archived:
-        stmt = stmt.where(~select(Client.id).where(Client.id == s.c.client_id,
+        stmt = stmt.where(~select(Client.id).where(Client.id == SEARCH.c.client_id,
                                                    Client.archived_at.is_not(None)).exists())
-    if others := filters(dataclasses.replace(params, archived=True), dialect, today):
+    if others := filters(dataclasses.replace(params, archived=True), "postgresql", today):
+        profile = bool(params.ch_status or params.due)
         stmt = stmt.where(joined(select(literal_column("1")), profile=profile)
-                          .where(Client.id == s.c.client_id, *others).offset(0).exists())
-    return stmt.limit(limit)
+                          .where(Client.id == SEARCH.c.client_id, *others).offset(0).exists())
+    return stmt
 
 
 def next_deadline():
