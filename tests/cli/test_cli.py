@@ -9,7 +9,7 @@ from werkzeug.security import check_password_hash
 
 from cone.services import demo
 
-from cone.services.search import bulk_load
+from cone.services.search import bulk_load, integrity
 from cone.services.search import ClientQuery, search_clients
 from cone.services.models import (ActivityEvent, Client, ClientContact, Contact, User,
                                   client_tags, db)
@@ -188,10 +188,10 @@ def test_seed_reports_progress_per_batch(app_ctx):
 
 def test_seed_leaves_the_search_index_exactly_matching_the_rows(app_ctx, admin):
     demo.seed(demo.BATCH + 150, seed=5)
-    assert bulk_load.mismatches(db.session) == []
+    assert integrity.mismatches(db.session) == []
     assert db.session.scalar(text("SELECT count(*) FROM client_search")) == demo.BATCH + 150
     demo.seed(40, seed=6)  # a second load indexes only its own rows, and all of them
-    assert bulk_load.mismatches(db.session) == []
+    assert integrity.mismatches(db.session) == []
 
 
 def test_a_big_load_rebuilds_the_index_whole_and_exactly(app_ctx):
@@ -200,7 +200,7 @@ def test_a_big_load_rebuilds_the_index_whole_and_exactly(app_ctx):
         for i in range(6):
             db.session.add(Client(kind="business", display_name=f"Loaded {i} Ltd"))
         db.session.commit()
-    assert bulk_load.mismatches(db.session) == []
+    assert integrity.mismatches(db.session) == []
     assert search_clients(ClientQuery(q="loaded ltd")).total == 6
 
 
@@ -212,7 +212,7 @@ def test_index_upkeep_resumes_after_a_seed(app_ctx):
     contact.last_name = "Xylophonist"
     db.session.add(Client(kind="business", display_name="Fresh After Seed"))
     db.session.commit()
-    assert bulk_load.mismatches(db.session) == []
+    assert integrity.mismatches(db.session) == []
     hits = [r.display_name for r in search_clients(ClientQuery(q="zebedee quux")).rows]
     assert hits == ["Zebedee Quux"]
     assert search_clients(ClientQuery(q="xylophonist")).total >= 1
@@ -227,7 +227,7 @@ def test_a_load_that_fails_part_way_still_indexes_what_it_committed(app_ctx):
         db.session.add(Client(kind="business", display_name="Never Saved Ltd"))
         raise RuntimeError("the load broke")
     assert [c.display_name for c in db.session.scalars(select(Client))] == ["Committed Ltd"]
-    assert bulk_load.mismatches(db.session) == []
+    assert integrity.mismatches(db.session) == []
     assert [r.display_name for r in search_clients(ClientQuery(q="committed")).rows] == \
         ["Committed Ltd"]
 
@@ -240,4 +240,4 @@ def test_mismatches_notices_missing_and_stale_documents(app_ctx):
         db.session.execute(Client.__table__.update().where(Client.id == first)
                            .values(display_name="Renamed Behind The Index"))
     db.session.execute(text(f"DELETE FROM client_search WHERE {key} = :id"), {"id": last})
-    assert bulk_load.mismatches(db.session) == [first, last]
+    assert integrity.mismatches(db.session) == [first, last]

@@ -6,7 +6,8 @@ from sqlalchemy.exc import IntegrityError
 
 from cone.services import demo
 from cone.services.models import Client, db
-from cone.services.search import ClientQuery, bulk_load, check, index, rebuild, search_clients
+from cone.services.search import (ClientQuery, bulk_load, check, index, integrity, rebuild,
+                                   search_clients)
 from tests.helpers import ON_POSTGRES, flask_db
 from tests.integrity.loads import damage
 
@@ -30,7 +31,7 @@ def test_check_counts_missing_and_stale_documents_and_rebuild_rewrites_them(app_
     assert rebuild(db.session, batch=5, progress=lambda *a: seen.append(a)) == 12
     assert seen == [(5, 12), (10, 12), (12, 12)]
     assert check(db.session) == 0
-    assert bulk_load.mismatches(db.session) == []
+    assert integrity.mismatches(db.session) == []
 
 
 @pytest.mark.skipif(ON_POSTGRES, reason="PostgreSQL's foreign key removes a client's document")

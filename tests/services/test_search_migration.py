@@ -2,7 +2,7 @@
 import pytest
 from sqlalchemy import inspect, text
 
-from cone.services.search import bulk_load
+from cone.services.search import integrity
 from cone.services.models import db
 from cone.services.search import ClientQuery, search_clients
 from tests.helpers import flask_db
@@ -23,7 +23,7 @@ def test_upgrade_to_0004_keeps_existing_clients_searchable(migrating_app):
     with migrating_app.app_context():
         indexes = {i["name"] for i in inspect(db.engine).get_indexes("client")}
         assert "ix_client_list_unmanaged" in indexes
-        assert bulk_load.mismatches(db.session) == []
+        assert integrity.mismatches(db.session) == []
         for q in ("older widg", "07700 9", "07700900123"):
             rows = search_clients(ClientQuery(q=q)).rows
             assert [r.display_name for r in rows] == ["Older Widgets Ltd"]

@@ -24,8 +24,6 @@ from contextlib import contextmanager
 from sqlalchemy import event, text
 
 from cone.services.search.index import PAUSE, PAUSED, TABLE, pg_doc, sqlite_doc
-# callers written before integrity.py existed import the check from here
-from cone.services.search.integrity import mismatches  # noqa: F401
 
 # From this many new clients on (and at least as many as there were), a load also refreshes
 # the planner's statistics at the end
