@@ -14,6 +14,7 @@ from typing import Callable
 
 from sqlalchemy import text
 
+from cone.services.search import pg_sort
 from cone.services.search.index import (PAUSE, SQLITE_PAUSE_DDL, TABLE, create_list_indexes,
                                         pg_doc, postgresql_ddl, sqlite_create_triggers,
                                         sqlite_ddl, sqlite_doc, sqlite_drop_triggers)
@@ -29,8 +30,11 @@ def _mismatch_sql(session) -> str:
         return (f"SELECT c.id FROM client c LEFT JOIN {TABLE} s ON s.rowid = c.id "
                 f"WHERE s.doc IS NOT {sqlite_doc()} "
                 f"UNION SELECT rowid FROM {TABLE} WHERE rowid NOT IN (SELECT id FROM client)")
+    # the list's sort key (pg_sort.py) is kept beside the document
+    key = (f"OR s.{pg_sort.COLUMN} IS DISTINCT FROM lower(c.display_name) "
+           if pg_sort.installed(session.connection(), TABLE) else "")
     return (f"SELECT c.id FROM client c LEFT JOIN {TABLE} s ON s.client_id = c.id "
-            f"WHERE s.doc IS DISTINCT FROM {pg_doc()} "
+            f"WHERE s.doc IS DISTINCT FROM {pg_doc()} {key}"
             f"UNION SELECT client_id FROM {TABLE} WHERE client_id NOT IN (SELECT id FROM client)")
 
 
@@ -92,7 +96,9 @@ def _rewrite(session, low: int, high: int | None) -> int:
         # indexes (after a restore nearly every document is already right)
         sql = (f"INSERT INTO {TABLE} (client_id, doc) SELECT c.id, {pg_doc()} {rows} "
                f"ON CONFLICT (client_id) DO UPDATE SET doc = excluded.doc "
-               f"WHERE {TABLE}.doc IS DISTINCT FROM excluded.doc")
+               f"WHERE {TABLE}.doc IS DISTINCT FROM excluded.doc" + (
+                   f" OR {TABLE}.{pg_sort.COLUMN} IS DISTINCT FROM excluded.{pg_sort.COLUMN}"
+                   if pg_sort.installed(session.connection(), TABLE) else ""))
     session.execute(text(sql))
     written = session.scalar(text(f"SELECT count(*) {rows}"))
     session.commit()

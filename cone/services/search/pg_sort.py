@@ -22,12 +22,18 @@ def _exists(connection, sql: str) -> bool:
     return connection.exec_driver_sql(sql).scalar() is not None
 
 
+def installed(connection, table: str) -> bool:
+    """Whether the table has the key (a database migrated only as far as 0005 has not)."""
+    return connection.dialect.name == "postgresql" and _exists(
+        connection, "SELECT 1 FROM information_schema.columns WHERE "
+                    f"table_name = '{table}' AND column_name = '{COLUMN}'")
+
+
 def create(connection, table: str) -> None:
     """Add the key, its index and trigger where missing, and fill the key if just added."""
     if connection.dialect.name != "postgresql":
         return
-    added = not _exists(connection, "SELECT 1 FROM information_schema.columns WHERE "
-                                    f"table_name = '{table}' AND column_name = '{COLUMN}'")
+    added = not installed(connection, table)
     if added:
         connection.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {COLUMN} text")
         connection.exec_driver_sql(f"UPDATE {table} s SET {COLUMN} = lower(c.display_name) "
