@@ -7,13 +7,14 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import create_engine, insert
 from sqlalchemy.engine import make_url
 
 from cone.services import crypto
 from cone.services.models import (Client, ClientContact, Connection, Contact, Note, Setting,
                                   User, db)
-from tests.helpers import FAST_HASH, ON_POSTGRES, TEST_DATABASE_URL, flask_db, make_app
+from tests.helpers import (FAST_HASH, ON_POSTGRES, TEST_DATABASE_URL, drop_database, flask_db,
+                           make_app)
 
 
 @pytest.fixture
@@ -31,11 +32,9 @@ def target_url(tmp_path):
         return
     url = make_url(TEST_DATABASE_URL)
     name = f"backup_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    yield url.set(database=name).render_as_string(hide_password=False)
-    server = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with server.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    server.dispose()
+    target = url.set(database=name).render_as_string(hide_password=False)
+    yield target
+    drop_database(target)
 
 
 @pytest.fixture

@@ -6,9 +6,8 @@ import redis
 from sqlalchemy import create_engine
 
 from tests.fixtures.platforms import ENDPOINTS, PlatformEmulator
-from tests.helpers import PASSWORD
-from tests.scaleout.farm import (ADMIN, STAFF, Farm, Person, Processes, drop_database,
-                                  own_database)
+from tests.helpers import PASSWORD, drop_database
+from tests.scaleout.farm import ADMIN, STAFF, Farm, Person, Processes, own_database
 
 REDIS_URL = "redis://127.0.0.1:6379/7"  # a database of its own: flushed before and after
 

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import psycopg
 import pytest
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 
-from tests.helpers import PASSWORD, TEST_DATABASE_URL, form_values
+from tests.helpers import PASSWORD, create_database, form_values
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -83,22 +83,10 @@ class Processes:
 
 def own_database() -> str:
     """A new PostgreSQL database next to TEST_DATABASE_URL's, for this run only."""
-    name = f"scaleout_{os.getpid()}_{int(time.time())}"
-    server = make_url(TEST_DATABASE_URL)
     try:
-        with psycopg.connect(server.set(drivername="postgresql").render_as_string(
-                hide_password=False), autocommit=True, connect_timeout=3) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-    except psycopg.OperationalError as e:
+        return create_database(f"scaleout_{os.getpid()}_{int(time.time())}")
+    except OperationalError as e:
         pytest.skip(f"PostgreSQL is not reachable: {e}")
-    return server.set(database=name).render_as_string(hide_password=False)
-
-
-def drop_database(url: str) -> None:
-    own = make_url(url)
-    server = make_url(TEST_DATABASE_URL).set(drivername="postgresql")
-    with psycopg.connect(server.render_as_string(hide_password=False), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{own.database}" WITH (FORCE)')
 
 
 @dataclass

@@ -8,7 +8,7 @@ from cone.services.models import (Client, ClientContact, CompaniesHouseProfile, 
                                   ExternalLink, Tag, db, utcnow)
 from cone.services.search.query import COUNT_CAP
 from cone.services.search import ClientQuery, search_clients
-from tests.helpers import add_user
+from tests.helpers import add_user, bulk_clients
 
 TODAY = date(2025, 6, 1)
 
@@ -182,20 +182,10 @@ def test_fixed_number_of_queries_whatever_the_page_size(app_ctx, size):
     assert len(statements) == 2
 
 
-def bulk(count, name="Bulk", **fields):
-    """count clients inserted in one statement, named in an order unlike their ids."""
-    stamp = utcnow()
-    db.session.execute(Client.__table__.insert(), [
-        {"kind": "business", "status": "customer", "display_name": f"{name} {(i * 7919) % count:04}",
-         "created_at": stamp - timedelta(minutes=i), "updated_at": stamp, "version": 1, **fields}
-        for i in range(count)])
-    db.session.commit()
-
-
 @pytest.mark.parametrize("sort", ["name", "created", "deadline"])
 def test_many_matches_walk_the_sort_order_and_agree_with_few(app_ctx, sort):
     """Past the count cap the sort index is walked; the rows must be those a full sort gives."""
-    bulk(COUNT_CAP + 100)
+    bulk_clients(COUNT_CAP + 100)
     walked = search_clients(ClientQuery(q="bulk", sort=sort, page=3))  # counted to 1,075 only
     sorted_all = search_clients(ClientQuery(q="bulk", sort=sort, per_page=100))  # 1,100: exact
     assert not walked.exact and sorted_all.exact
@@ -205,7 +195,7 @@ def test_many_matches_walk_the_sort_order_and_agree_with_few(app_ctx, sort):
 
 
 def test_deadline_sort_pages_across_dated_and_undated_clients(app_ctx):
-    bulk(30, name="Plain")
+    bulk_clients(30, name="Plain")
     dated = [add(f"Dated {i}") for i in range(30)]
     for i, client in enumerate(dated):
         profile(client, accounts=TODAY + timedelta(days=(i * 11) % 30),
@@ -225,8 +215,8 @@ def test_deadline_sort_pages_across_dated_and_undated_clients(app_ctx):
 
 def test_no_manager_filter_with_many_clients(app_ctx):
     ann = add_user("ann@example.com", "staff", "Ann")
-    bulk(300, manager_id=ann.id)
-    bulk(3, name="Orphan")
+    bulk_clients(300, manager_id=ann.id)
+    bulk_clients(3, name="Orphan")
     result = search_clients(ClientQuery(manager="none"))
     assert [r.display_name for r in result.rows] == ["Orphan 0000", "Orphan 0001", "Orphan 0002"]
     assert search_clients(ClientQuery(manager="none", sort="created")).total == 3

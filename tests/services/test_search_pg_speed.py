@@ -2,15 +2,13 @@
 the count checked against archived clients only, the count's ids reused for the page, many
 matches walked in the search table's own name order; and the page's rows joined in the ids'
 order. Every expectation is the same on both engines."""
-from datetime import timedelta
-
 import pytest
 from sqlalchemy import event, inspect, text
 
 from cone.services.models import Client, db, utcnow
 from cone.services.search import ClientQuery, bulk_load, search_clients
 from cone.services.search.query import COUNT_CAP
-from tests.helpers import ON_POSTGRES, flask_db
+from tests.helpers import ON_POSTGRES, bulk_clients, flask_db
 
 PG_ONLY = {"ix_client_list_archived", "ix_client_search_trgm"}
 
@@ -70,20 +68,11 @@ def test_archived_clients_are_left_out_of_the_count_unless_asked_for(register):
     assert names(q="jo", kind="individual", archived=True, status="prospect") == []
 
 
-def bulk(count, name, **fields):
-    stamp = utcnow()
-    db.session.execute(Client.__table__.insert(), [
-        {"kind": "business", "status": "customer", "display_name": f"{name} {(i * 7919) % count:04}",
-         "created_at": stamp - timedelta(minutes=i), "updated_at": stamp, "version": 1, **fields}
-        for i in range(count)])
-    db.session.commit()
-
-
 def test_count_past_the_cap_with_archived_matches(app_ctx):
     """Archived matches neither count nor show, however many there are beside the live ones."""
-    bulk(COUNT_CAP + 30, "Bulk")
-    bulk(40, "Bulk archived", archived_at=utcnow())
-    bulk(50, "Bulk prospect", status="prospect")
+    bulk_clients(COUNT_CAP + 30, "Bulk")
+    bulk_clients(40, "Bulk archived", archived_at=utcnow())
+    bulk_clients(50, "Bulk prospect", status="prospect")
     first = search_clients(ClientQuery(q="bulk"))
     assert (first.total, first.exact) == (COUNT_CAP + 25, False)
     wide = search_clients(ClientQuery(q="bulk", per_page=100))  # the cap is 100 further on
@@ -110,9 +99,9 @@ def stale_name_keys() -> int:
 
 def test_many_matches_walk_in_the_name_order_of_today_whatever_wrote_the_documents(app_ctx):
     """Renamed, loaded in bulk, archived, filtered: the walked page is the one a full sort gives."""
-    bulk(COUNT_CAP + 40, "Bulk")
-    bulk(30, "Bulk archived", archived_at=utcnow())
-    bulk(20, "bulk Individual", kind="individual")
+    bulk_clients(COUNT_CAP + 40, "Bulk")
+    bulk_clients(30, "Bulk archived", archived_at=utcnow())
+    bulk_clients(20, "bulk Individual", kind="individual")
     with bulk_load.bulk_load(db.session):
         db.session.add(Client(kind="business", status="customer", display_name="BULK 0000 loaded"))
         db.session.commit()
@@ -133,7 +122,7 @@ def test_many_matches_walk_in_the_name_order_of_today_whatever_wrote_the_documen
 
 
 def test_few_matches_page_in_name_order(app_ctx):
-    bulk(60, "Few")
+    bulk_clients(60, "Few")
     pages = [names(q="few", page=page) for page in (1, 2, 3)]
     assert pages[0][:2] == ["Few 0000", "Few 0001"] and pages[2] == [f"Few {i:04}" for i in range(50, 60)]
     assert sum(pages, []) == sorted(sum(pages, []))
@@ -180,7 +169,7 @@ def test_migration_0006_adds_and_removes_them(migrating_app):
 def test_the_rows_keep_the_page_ids_order_without_walking_every_client(app_ctx, sort, q):
     """The test database has no planner statistics, like a register that grew by hand: sorted
     again by name, SQLite walked the name index over every client to place the page's rows."""
-    bulk(60, "Walk")
+    bulk_clients(60, "Walk")
     statements = []
     grab = lambda _conn, _cursor, sql, params, _ctx, _many: statements.append((sql, params))
     event.listen(db.engine, "before_cursor_execute", grab)
