@@ -25,11 +25,16 @@ OPTIONAL = [
 ]
 
 
+def secret_key_file(instance_path: str | Path) -> Path:
+    """Where a SECRET_KEY generated on first run is kept (backups say so: it is not in them)."""
+    return Path(instance_path) / "secret_key"
+
+
 def secret_key(instance_path: str) -> str:
     """SECRET_KEY from the environment, else one generated once into instance/."""
     if os.environ.get("SECRET_KEY"):
         return os.environ["SECRET_KEY"]
-    path = Path(instance_path) / "secret_key"
+    path = secret_key_file(instance_path)
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         # O_EXCL: two workers starting together must agree on one key

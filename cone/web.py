@@ -70,11 +70,9 @@ def failure_status(error: ProviderError) -> int:
     """The status for a page that shows a provider failure.
 
     htmx swaps only 2xx, 409 and 422 (base.html), so a region that explains the failure is
-    sent as 200; a plain request gets the honest status. A missing key is 409 either way:
-    a setting to put right, not an outside failure.
+    sent as 200; a plain request gets the honest status. (A missing key never gets here:
+    ch_provider() answers it with 409.)
     """
-    if isinstance(error, wiring.NotConfigured):
-        return 409
     if is_htmx():
         return 200
     if isinstance(error, (ProviderNotFound, InvalidCompanyNumber)):

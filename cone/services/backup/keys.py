@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
+from cone.config import secret_key_file
 from cone.services import crypto
 
 # Encrypted into every manifest: decrypting it tells at once whether the key is the same
@@ -42,7 +43,7 @@ def key_advice(config: Mapping, environ: Mapping, instance_path: str | Path) -> 
         name = "CONE_ENCRYPTION_KEY"
         where = "set in the environment" if environ.get(name) else "set in the app's config"
     else:
-        name, file = "SECRET_KEY", Path(instance_path) / "secret_key"
+        name, file = "SECRET_KEY", secret_key_file(instance_path)
         if environ.get(name):
             where = "set in the environment"
         elif file.is_file() and file.read_text().strip() == str(config.get(name)):

@@ -93,12 +93,12 @@ def _rewrite(session, low: int, high: int | None) -> int:
         sql = f"INSERT INTO {TABLE}(rowid, doc) SELECT c.id, {sqlite_doc()} {rows}"
     else:
         # an unchanged document is left as it is: rewriting it would only bloat the GIN
-        # indexes (after a restore nearly every document is already right)
+        # indexes (after a restore nearly every document is already right); rebuild()'s
+        # ensure() has made the sort key, which the search table's trigger fills
         sql = (f"INSERT INTO {TABLE} (client_id, doc) SELECT c.id, {pg_doc()} {rows} "
                f"ON CONFLICT (client_id) DO UPDATE SET doc = excluded.doc "
-               f"WHERE {TABLE}.doc IS DISTINCT FROM excluded.doc" + (
-                   f" OR {TABLE}.{pg_sort.COLUMN} IS DISTINCT FROM excluded.{pg_sort.COLUMN}"
-                   if pg_sort.installed(session.connection(), TABLE) else ""))
+               f"WHERE {TABLE}.doc IS DISTINCT FROM excluded.doc "
+               f"OR {TABLE}.{pg_sort.COLUMN} IS DISTINCT FROM excluded.{pg_sort.COLUMN}")
     session.execute(text(sql))
     written = session.scalar(text(f"SELECT count(*) {rows}"))
     session.commit()

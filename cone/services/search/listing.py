@@ -86,7 +86,7 @@ def search_clients(params: ClientQuery, *, today: date | None = None, matcher=No
     conds = filters(params, dialect, today)
     if matcher is not None and (naive := matcher(params.q, dialect)) is not None:
         conds.append(naive)
-    profile = bool(params.ch_status or params.due)
+    profile = params.needs_profile
     cap = params.page * params.per_page + COUNT_CAP
     ids = counted(params, q, conds, today=today, limit=cap + 1)
     among = None

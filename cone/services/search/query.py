@@ -31,6 +31,10 @@ class ClientQuery:
     page: int = 1
     per_page: int = 25
 
+    @property
+    def needs_profile(self) -> bool:
+        """Whether a filter reads the Companies House profile, so the query must join it."""
+        return bool(self.ch_status or self.due)
 
 
 def clean(params: ClientQuery) -> ClientQuery:

@@ -152,7 +152,7 @@ def counted(params: ClientQuery, q: str, conds: list, *, today: date, limit: int
     conds are params' filters (and the benchmark's naive match, q then being empty). With
     words on PostgreSQL the search table drives (searched).
     """
-    dialect, profile = db.engine.dialect.name, bool(params.ch_status or params.due)
+    dialect, profile = db.engine.dialect.name, params.needs_profile
     if dialect == "sqlite" or _index_query(q, dialect) is None:
         stmt = joined(select(Client.id), profile=profile)
         return matching(stmt, q, dialect, many=False).where(*conds).limit(limit)
@@ -173,8 +173,7 @@ def searched(params: ClientQuery, q: str, today: date, *, walk: bool):
         stmt = stmt.where(~select(Client.id).where(Client.id == SEARCH.c.client_id,
                                                    Client.archived_at.is_not(None)).exists())
     if others := filters(dataclasses.replace(params, archived=True), "postgresql", today):
-        profile = bool(params.ch_status or params.due)
-        stmt = stmt.where(joined(select(literal_column("1")), profile=profile)
+        stmt = stmt.where(joined(select(literal_column("1")), profile=params.needs_profile)
                           .where(Client.id == SEARCH.c.client_id, *others).offset(0).exists())
     return stmt
 
