@@ -95,6 +95,23 @@ def test_other_connections_keep_their_upkeep_while_a_load_runs(app_ctx):
     assert names("loaded") == ["Loaded First Ltd", "Loaded Second Ltd"]
 
 
+@pytest.mark.skipif(not ON_POSTGRES, reason="SQLite has one writer: no lock order to keep")
+def test_ensure_on_a_complete_index_locks_no_table(app_ctx):
+    """An edit holding client while it waits for the search table (or the other way round)
+    must never meet a rebuild that holds one while waiting for the other: a deadlock."""
+    demo.seed(3, seed=7)
+    db.session.commit()
+    other = create_engine(db.engine.url)
+    with other.begin() as writer:  # an edit part way: client and client_search written
+        add_raw_client(writer, "Editing Now Ltd")
+        connection = db.session.connection()
+        connection.exec_driver_sql("SET LOCAL lock_timeout = '500ms'")
+        integrity.ensure(connection)  # raised "lock timeout" before create_index
+        db.session.commit()
+    other.dispose()
+    assert check(db.session) == 0
+
+
 @pytest.mark.skipif(ON_POSTGRES, reason="the pause marker is SQLite's")
 def test_a_pause_marker_can_never_be_committed(app_ctx):
     db.session.execute(text(f"INSERT INTO {index.PAUSE} (id) VALUES (1)"))

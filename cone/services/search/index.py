@@ -256,7 +256,7 @@ def create_list_indexes(connection) -> None:
         connection.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     for name, (spec, dialects) in _LIST_INDEXES.items():
         if dialect in dialects.split():
-            connection.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {name} ON {spec.format(name=_NAME_KEY[dialect])}")
+            pg_sort.create_index(connection, name, spec.format(name=_NAME_KEY[dialect]))
     pg_sort.create(connection, TABLE)
 
 

@@ -63,8 +63,11 @@ def ensure(connection) -> None:
     if connection.dialect.name == "postgresql":
         have = set(connection.execute(text(
             f"SELECT tgname FROM pg_trigger WHERE tgname LIKE '{TABLE}%'")).scalars())
+        indexes = set(connection.execute(text("SELECT indexname FROM pg_indexes")).scalars())
+        # nothing that locks a table unless it is missing (pg_sort.create_index)
         statements = [sql for sql in postgresql_ddl() if not sql.startswith("DROP TRIGGER")
-                      and not (sql.startswith("CREATE TRIGGER") and sql.split()[2] in have)]
+                      and not (sql.startswith("CREATE TRIGGER") and sql.split()[2] in have)
+                      and not (sql.startswith("CREATE INDEX") and sql.split()[5] in indexes)]
     else:
         # SQLite keeps each trigger's statement as written, less its IF NOT EXISTS
         have = set(connection.execute(text(

@@ -22,6 +22,15 @@ def _exists(connection, sql: str) -> bool:
     return connection.exec_driver_sql(sql).scalar() is not None
 
 
+def create_index(connection, name: str, spec: str) -> None:
+    """CREATE INDEX name ON spec where missing. PostgreSQL locks the table before it reads IF
+    NOT EXISTS, so an ensure() that found everything in place would still lock client and the
+    search table in turn, and deadlock with an edit that writes one and then the other."""
+    if not (connection.dialect.name == "postgresql" and _exists(
+            connection, f"SELECT 1 FROM pg_class WHERE relname = '{name}' AND relkind = 'i'")):
+        connection.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {name} ON {spec}")
+
+
 def installed(connection, table: str) -> bool:
     """Whether the table has the key (a database migrated only as far as 0005 has not)."""
     return connection.dialect.name == "postgresql" and _exists(
@@ -46,7 +55,7 @@ def create(connection, table: str) -> None:
     if not _exists(connection, f"SELECT 1 FROM pg_trigger WHERE tgname = '{_TRIGGER}'"):
         connection.exec_driver_sql(f"CREATE TRIGGER {_TRIGGER} BEFORE INSERT OR UPDATE ON {table} "
                                    f"FOR EACH ROW EXECUTE FUNCTION {_FUNCTION}()")
-    connection.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {INDEX} ON {table} ({COLUMN}, client_id)")
+    create_index(connection, INDEX, f"{table} ({COLUMN}, client_id)")
 
 
 def drop(connection, table: str) -> None:
