@@ -150,6 +150,10 @@ class Client(db.Model):
     first_name: Mapped[str | None] = mapped_column(String(100))
     middle_name: Mapped[str | None] = mapped_column(String(100))
     last_name: Mapped[str | None] = mapped_column(String(100))
+    suffix: Mapped[str | None] = mapped_column(String(20))
+    # The name the firm knows an individual by when it is not First Middle Last ("Doe, Jane",
+    # "J Smith (rental)"): an accounting platform's display name, say
+    known_as: Mapped[str | None] = mapped_column(String(300))
     date_of_birth: Mapped[date | None] = mapped_column(Date)
     ni_number: Mapped[str | None] = mapped_column(String(9), index=True)
     sa_utr: Mapped[str | None] = mapped_column(String(10), index=True)
@@ -235,6 +239,9 @@ class ExternalLink(db.Model):
     last_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     source_updated: Mapped[str | None] = mapped_column(String(100))
     payload: Mapped[dict | None] = mapped_column(JSON)
+    # What the last import or resync could not keep: [{"field", "label", "value", "message"}],
+    # the platform's value shown beside why it was left empty
+    warnings: Mapped[list | None] = mapped_column(JSON)
     client: Mapped[Client] = relationship(back_populates="external_links")
 
     __table_args__ = (
@@ -369,6 +376,35 @@ class ImportRun(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    warned: Mapped[int] = mapped_column(Integer, default=0)  # records written with warnings
+    # Written by the worker after every batch: a running run whose heartbeat has stopped
+    # was interrupted (its process killed) and can be resumed
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    undone_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+
+class ImportRecord(db.Model):
+    """What one run did with one record of its plan: written in the record's own batch, so a
+    resumed run skips it and an undo knows exactly what to take back."""
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("import_run.id", ondelete="CASCADE"))
+    index: Mapped[int] = mapped_column(Integer)  # the plan row's index
+    outcome: Mapped[str] = mapped_column(String(10))  # created|linked|updated|skipped|failed
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("client.id", ondelete="SET NULL"),
+                                                  index=True)
+    link_id: Mapped[int | None] = mapped_column(ForeignKey("external_link.id",
+                                                           ondelete="SET NULL"))
+    link_was_new: Mapped[bool] = mapped_column(Boolean, default=False)  # made, not reactivated
+    contact_ids: Mapped[list | None] = mapped_column(JSON)  # contacts this record created
+    changes: Mapped[list | None] = mapped_column(JSON)  # [{"field", "before", "after"}]
+    version: Mapped[int | None] = mapped_column(Integer)  # the client's version just after
+    message: Mapped[str | None] = mapped_column(Text)  # why it failed
+    warnings: Mapped[list | None] = mapped_column(JSON)  # as ExternalLink.warnings
+    undo: Mapped[str | None] = mapped_column(String(20))  # removed|archived|restored|kept|…
+    undo_note: Mapped[str | None] = mapped_column(Text)  # what the undo left, and why
+
+    __table_args__ = (UniqueConstraint("run_id", "index"),)
 
 
 class Setting(db.Model):

@@ -47,6 +47,7 @@ def customer_from_json(data: dict) -> ExternalCustomer:
     values["address"] = Address(**(values.get("address") or {}))
     values["people"] = tuple(ContactPerson(**p) for p in values.get("people") or ())
     values["problems"] = tuple(values.get("problems") or ())
+    values["other_emails"] = tuple(values.get("other_emails") or ())
     stamp = values.get("updated_at")
     values["updated_at"] = datetime.fromisoformat(stamp) if stamp else None
     return ExternalCustomer(**values)

@@ -49,6 +49,15 @@ class ExternalCustomer:
     updated_at: datetime | None
     raw: dict                        # the source JSON, kept in ExternalLink.payload
     problems: tuple[str, ...] = ()   # why the record could not be read fully, if it could not
+    # An individual's other name parts, as the platform keeps them
+    title: str | None = None
+    middle_name: str | None = None
+    suffix: str | None = None
+    # E-mail addresses after the first, when a platform field held several ("a@x.com; b@y.com")
+    other_emails: tuple[str, ...] = ()
+    # A sub-customer (QuickBooks job): its parent record on the same platform
+    parent_external_id: str | None = None
+    parent_name: str | None = None
 
 
 def unreadable(raw, error: Exception, *, provider: str, tenant_id: str, external_id: str,
