@@ -22,6 +22,9 @@ OPTIONAL = [
     "COMPANIES_HOUSE_API_KEY", "CONE_ENCRYPTION_KEY", "REDIS_URL", "CONE_BEHIND_PROXY",
     *(f"{p}_{s}" for p in ("XERO", "QUICKBOOKS", "FREEAGENT", "SAGE")
       for s in ("CLIENT_ID", "CLIENT_SECRET", "REVOKE_URL")),
+    # SMTP for invite e-mails; without MAIL_SERVER the link is only shown to copy
+    "MAIL_SERVER", "MAIL_PORT", "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_USE_TLS", "MAIL_USE_SSL",
+    "MAIL_DEFAULT_SENDER",
 ]
 
 

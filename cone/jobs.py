@@ -62,6 +62,6 @@ def resync_all_task(run_id: int) -> None:
 
 @huey.task()
 def import_task(run_id: int) -> None:
-    """Write the records of the previewed ImportRun run_id, one transaction each."""
+    """Write the records of the queued ImportRun run_id in batches (resumed where it stopped)."""
     with app_context():
         imports.run_import(run_id)

@@ -19,7 +19,8 @@ from cone.services.models import User
 from cone.services.providers.base import ProviderError, ProviderNotFound, RateLimited
 from cone.services.providers.companies_house import InvalidCompanyNumber
 
-PUBLIC_ENDPOINTS = {"auth.login", "healthz", "static", "favicon"}
+# auth.join: the invite link is opened by someone who has no account yet
+PUBLIC_ENDPOINTS = {"auth.login", "auth.join", "healthz", "static", "favicon"}
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Set up, make sure a first admin exists, and serve on http://127.0.0.1:5000.
+# Set up, make sure a first owner exists, and serve on http://127.0.0.1:5000.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PORT=${PORT:-5000}

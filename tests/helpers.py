@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 
 from flask import has_app_context
 from flask.testing import FlaskCliRunner, FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, insert, text
 from sqlalchemy.engine import make_url
 from werkzeug.security import generate_password_hash
 from werkzeug.serving import WSGIRequestHandler, make_server
@@ -167,7 +167,7 @@ def add_user(email="admin@example.com", role="admin", name=None, active=True) ->
 def login_as(client, user) -> None:
     """Sign the test client in as user, as Flask-Login's session cookie does."""
     with client.session_transaction() as sess:
-        sess["_user_id"] = str(user.id)
+        sess["_user_id"] = user.get_id()
         sess["_fresh"] = True
 
 
@@ -305,3 +305,11 @@ def form_values(html: str) -> dict:
     parser = FormValues()
     parser.feed(html)
     return parser.values
+
+
+def add_raw_client(connection, name: str) -> None:
+    """A client by a plain INSERT of the columns every schema revision has (migration tests
+    run against older schemas than the model's)."""
+    connection.execute(insert(Client.__table__).values(
+        kind="business", status="customer", display_name=name, legal_name=name, version=1,
+        created_at=db.func.now(), updated_at=db.func.now()))

@@ -1,6 +1,6 @@
-"""Sign-in, sign-out and user administration."""
+"""Sign-in, sign-out, users and roles, invites, one's own password."""
 from flask import Blueprint
 
 bp = Blueprint("auth", __name__)
 
-from cone.auth import views  # noqa: E402,F401
+from cone.auth import account, members, roles, views  # noqa: E402,F401

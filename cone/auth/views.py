@@ -1,33 +1,49 @@
-"""Views: sign in, sign out, and the admins' users page."""
+"""Views: sign in and out; the guards other blueprints put on their views."""
 from functools import wraps
 
 from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user, login_user, logout_user
 
 from cone.auth import bp
-from cone.auth.forms import LoginForm, UserEditForm, UserForm
+from cone.auth.forms import LoginForm
 from cone.extensions import db, login_manager
 from cone.htmx import render
 from cone.services import users
 from cone.services.models import User
-from cone.web import acting_user, same_site
+from cone.web import same_site
 
 
 @login_manager.user_loader
 def load_user(user_id: str):
-    """The session's user, unless deactivated since."""
-    user = db.session.get(User, int(user_id))
-    return user if user and user.active else None
+    """The session's user, unless deactivated or signed out everywhere since: the cookie's id
+    must be the user's current one, session generation included."""
+    key = user_id.partition(":")[0]
+    user = db.session.get(User, int(key)) if key.isdigit() else None
+    if user is None or not user.active or user.get_id() != user_id:
+        return None
+    return user
 
 
 def admin_required(view):
-    """403 for signed-in users who are not admins."""
+    """403 for signed-in users who are not owners or admins."""
     @wraps(view)
     def wrapped(*args, **kwargs):
         if not current_user.is_admin:
             abort(403)
         return view(*args, **kwargs)
     return wrapped
+
+
+def right_required(right: str):
+    """403 for signed-in users whose role does not grant right (a name in rights.RIGHTS)."""
+    def decorate(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.can(right):
+                abort(403)
+            return view(*args, **kwargs)
+        return wrapped
+    return decorate
 
 
 def _duration(seconds: int) -> str:
@@ -66,43 +82,3 @@ def logout():
     logout_user()
     flash("You have signed out.", "info")
     return redirect(url_for("auth.login"), 303)
-
-
-@bp.route("/users", methods=["GET", "POST"])
-@admin_required
-def users_index():
-    """List users, and add one (admins only)."""
-    form = UserForm()
-    if form.validate_on_submit():
-        try:
-            user, password = users.create_user(form.email.data, role=form.role.data,
-                                               name=form.name.data, password=form.password.data)
-        except users.UserError as e:
-            form.email.errors.append(str(e))
-        else:
-            shown = "" if form.password.data else f" Their password is {password} (shown once)."
-            flash(f"Added {user.email}.{shown}", "success")
-            return redirect(url_for("auth.users_index"), 303)
-    return render("auth/users.html", form=form, users=users.list_users(),
-                  status=422 if form.errors else 200)
-
-
-@bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
-@admin_required
-def edit_user(user_id: int):
-    """Change a user's name, role, active flag or password (admins only)."""
-    user = db.get_or_404(User, user_id)
-    form = UserEditForm(obj=user)
-    if form.validate_on_submit():
-        try:
-            users.update_user(user, name=form.name.data, role=form.role.data,
-                              active=form.active.data, acting=acting_user())
-            if form.password.data:
-                users.set_password(user, form.password.data)
-        except users.UserError as e:
-            form.role.errors.append(str(e))
-        else:
-            flash(f"Saved {user.email}.", "success")
-            return redirect(url_for("auth.users_index"), 303)
-    return render("auth/user_edit.html", form=form, user=user,
-                  status=422 if form.errors else 200)

@@ -1,4 +1,4 @@
-"""Accounting platforms: import."""
+"""Accounting platforms: import, and resume an interrupted import."""
 import sys
 
 import click
@@ -6,8 +6,29 @@ from flask import current_app
 
 from cone.cli.group import cone_cli, fail
 from cone.services import imports, sources
+from cone.services.imports import plan
 from cone.services.imports.from_platform import queue_import
+from cone.services.imports.run import resume_import
+from cone.services.imports.runs import get_run
 from cone.services.providers.base import ProviderError
+
+
+def _report(run, heading: str) -> None:
+    """Print the run's warnings and failures and its summary; exit 1 when a record failed or
+    the run did not finish (warnings alone are not a failure: the records were written)."""
+    notes = plan.finished(run, shown=None)
+    for record in notes.warned:
+        messages = "; ".join(w.get("message") or "" for w in record["warnings"] or [])
+        click.echo(f"  warning: {record['name']}: {messages}")
+    for record in notes.failures:
+        click.echo(f"  failed: {record['name']}: {record['message']}", err=True)
+    warned = f" {run.warned} with warnings." if run.warned else ""
+    click.echo(f"{heading}: run {run.id}: {imports.summary(run)}{warned}")
+    if run.failed or run.status != "done":
+        if run.status != "done":
+            click.echo(f"Run {run.id} did not finish: resume it with "
+                       f"`flask --app app cone import-resume {run.id}`.", err=True)
+        sys.exit(1)
 
 
 @cone_cli.command("import")
@@ -19,7 +40,10 @@ from cone.services.providers.base import ProviderError
 @click.option("--full", is_flag=True,
               help="Fetch every customer, not only those changed since the last clean run.")
 def import_customers(provider, dry_run, tenant, include_inactive, full):
-    """Import customers from a connected PROVIDER with the default decisions (for cron)."""
+    """Import customers from a connected PROVIDER with the default decisions (for cron).
+
+    Exits 1 when a record failed or the run did not finish; warnings alone exit 0.
+    """
     try:
         connection = sources.find_connection(provider, tenant)
         rows, run = queue_import(connection, current_app.config, dry_run=dry_run,
@@ -41,10 +65,20 @@ def import_customers(provider, dry_run, tenant, include_inactive, full):
                    "Nothing was written.")
         return
     run = imports.run_import(run.id)  # here, not on the queue: cron waits for the outcome
-    for error in run.errors or []:
-        click.echo(f"  failed: {error['name']} ({error['external_id']}): {error['reason']}",
-                   err=True)
-    click.echo(f"Imported {run.total} customers from {connection.tenant_name}: "
-               f"{imports.summary(run)}")
-    if run.failed or run.status != "done":
-        sys.exit(1)
+    _report(run, f"Imported {run.total} customers from {connection.tenant_name}")
+
+
+@cone_cli.command("import-resume")
+@click.argument("run_id", type=int)
+def import_resume(run_id):
+    """Finish an interrupted import RUN_ID here, in the foreground: the records its finished
+    batches wrote are skipped. Exits 1 when a record failed or the run did not finish."""
+    run = get_run(run_id)
+    if run is None:
+        fail(f"There is no import run {run_id}.")
+    try:
+        resume_import(run, user=None)
+    except imports.ImportRefused as e:
+        fail(str(e))
+    run = imports.run_import(run_id)
+    _report(run, f"Resumed import of {run.total} customers")

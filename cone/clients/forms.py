@@ -223,6 +223,10 @@ class IndividualForm(ClientForm):
     first_name = text("First name", "first_name", required="Enter the first name.")
     middle_name = text("Middle name", "middle_name")
     last_name = text("Last name", "last_name", required="Enter the last name.")
+    suffix = text("Suffix", "suffix", description="e.g. Jr, OBE")
+    known_as = text("Known as", "known_as",
+                    description="The name the register shows, when it is not the names above "
+                                "(as the accounting platform has it, say).")
     date_of_birth = DateField("Date of birth", [Optional(), NotFuture("Date of birth")])
     ni_number = text("National Insurance number", "ni_number", Normalised(validation.ni_number))
     sa_utr = text("Self-assessment UTR", "sa_utr", Normalised(validation.utr))

@@ -4,3 +4,4 @@ from flask import Blueprint
 bp = Blueprint("imports", __name__)
 
 from cone.imports import views  # noqa: E402,F401
+from cone.imports import undo_views  # noqa: E402,F401

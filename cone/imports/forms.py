@@ -1,11 +1,14 @@
-"""Forms of the import page: filter the preview, decide per row, preview again."""
+"""Forms of the import page: filter the preview, decide per row (and the kind of a new client),
+preview again."""
 from wtforms import BooleanField, IntegerField, SelectChoice, SelectField
 from wtforms.validators import NumberRange, Optional
 
 from cone.forms import FlaskForm
 
 SHOW = [("", "All rows"), ("new", "New"), ("linked", "Already linked"),
-        ("match", "Matches a client"), ("skipped", "Skipped")]
+        ("match", "Matches a client"), ("duplicate", "Twice on the platform"),
+        ("subcustomer", "Sub-customers"), ("skipped", "Skipped")]
+KIND_WORDS = {"business": "Business", "individual": "Individual"}
 DECISION_WORDS = {"create": "Create a new client", "update": "Update the linked client",
                   "link": "Link to the match", "skip": "Skip"}
 
@@ -31,19 +34,35 @@ class RepreviewForm(FlaskForm):
                                     "customers")
 
 
+class Decisions(dict):
+    """Posted decisions by row index; .kinds holds the kinds posted for rows that can create."""
+
+    def __init__(self):
+        super().__init__()
+        self.kinds: dict[int, str] = {}
+
+
 def read_decisions(formdata, plan: list[dict], choices: dict[str, tuple[str, ...]]
-                   ) -> tuple[dict[int, str], dict[int, str]]:
-    """The decisions posted as decision-<index>, checked against each row's classification.
+                   ) -> tuple[Decisions, dict[int, str]]:
+    """The decisions posted as decision-<index> (and kinds as kind-<index>), checked against
+    each row's classification.
 
     Returns (decisions, errors) keyed by row index; rows not in the form are left alone, so a
     page of a long preview can be saved on its own.
     """
     by_index = {row["index"]: row for row in plan}
-    decisions, errors = {}, {}
+    decisions, errors = Decisions(), {}
     for key, value in formdata.items():
-
-        index = key.removeprefix("decision-")
-        if index == key or not index.isdigit() or int(index) not in by_index:
+        name, _, index = key.partition("-")
+        if name not in ("decision", "kind") or not index.isdigit() \
+                or int(index) not in by_index:
+            continue
+        if name == "kind":
+            if value in KIND_WORDS and "create" in choices.get(
+                    by_index[int(index)]["classification"], ()):
+                decisions.kinds[int(index)] = value
+            else:
+                errors[int(index)] = "Choose business or individual."
             continue
         allowed = allowed_decisions(by_index[int(index)], choices)
         if value in allowed:

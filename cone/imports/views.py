@@ -15,6 +15,7 @@ from cone.imports.forms import PreviewFilterForm, RepreviewForm, read_decisions
 from cone.services import imports
 from cone.services.imports import csv_staging, plan, runs
 from cone.services.imports.preview import preview_again
+from cone.services.imports.run import interrupted, resume_import
 from cone.web import acting_user
 
 PROGRESS = {"import-progress": "import_progress"}
@@ -59,11 +60,12 @@ def show(run_id: int):
         if not current_user.is_admin:
             abort(403)  # deciding what to import is for admins, like starting it
         return _preview(run, formdata=request.args)
-    running = run.status in runs.RUNNING
+    stopped = interrupted(run)
+    running = run.status in runs.RUNNING and not stopped
     # Sent on completion only: polling has stopped and other panels may refresh
     headers = {} if running or not wants_region(PROGRESS) else {"HX-Trigger": "clients-imported"}
     return render("imports/show.html", fragments=PROGRESS, run=run, running=running,
-                  headers=headers, **summary_context(run))
+                  interrupted=stopped, headers=headers, **summary_context(run))
 
 
 def _back_to_preview(run):
@@ -139,3 +141,16 @@ def repreview(run_id: int):
     except imports.ImportRefused as e:
         return _refused(run, str(e))
     return redirect(url_for("imports.show", run_id=new.id), 303)
+
+
+@bp.post("/imports/<int:run_id>/resume")
+@admin_required
+def resume(run_id: int):
+    """Claim an interrupted run again and queue it: it carries on where it stopped."""
+    run = _run_or_404(run_id)
+    try:
+        resume_import(run, user=acting_user())
+        jobs.import_task(run.id)
+    except imports.ImportRefused as e:
+        flash(str(e), "warning")
+    return redirect(url_for("imports.show", run_id=run.id), 303)

@@ -2,10 +2,17 @@
 from __future__ import annotations
 
 import dataclasses
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, datetime
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
-from cone.services.models import ActivityEvent, Address, User, db
+from sqlalchemy import insert
+
+from cone.services.models import ActivityEvent, Address, User, db, utcnow
+
+# While a bulk writer collects (collecting()), record() keeps its events here for one INSERT
+_collected: ContextVar[list[dict] | None] = ContextVar("collected_events", default=None)
 
 
 def plain(value: Any) -> Any:
@@ -51,9 +58,41 @@ def snapshot(obj, fields: Iterable[str]) -> dict[str, Any]:
 
 def record(action: str, summary: str, *, user: User | None, client_id: int | None = None,
            contact_id: int | None = None, changes: list[dict] | None = None) -> ActivityEvent:
-    """Add an activity event to the session; the caller's transaction commits it."""
+    """Add an activity event to the session; the caller's transaction commits it.
+
+    Inside collecting(), the event is kept for the collector's one INSERT instead.
+    """
     event = ActivityEvent(action=action, summary=summary[:500], client_id=client_id,
                           contact_id=contact_id, user_id=user.id if user else None,
                           changes=changes or None)
-    db.session.add(event)
+    collected = _collected.get()
+    if collected is None:
+        db.session.add(event)
+    else:
+        # stamped now, not at the INSERT, so the timeline keeps the order things happened in
+        collected.append({"action": event.action, "summary": event.summary,
+                          "client_id": client_id, "contact_id": contact_id,
+                          "user_id": event.user_id, "changes": event.changes,
+                          "created_at": utcnow()})
     return event
+
+
+@contextmanager
+def collecting() -> Iterator[list[dict]]:
+    """Keep the events record() makes in the yielded list, for insert_collected().
+
+    A caller that rolls back part of its work (a savepoint) truncates the list to the length
+    it had before, so the events of what was undone are dropped with it.
+    """
+    events: list[dict] = []
+    token = _collected.set(events)
+    try:
+        yield events
+    finally:
+        _collected.reset(token)
+
+
+def insert_collected(events: list[dict]) -> None:
+    """Write the collected events in one statement, in the caller's transaction."""
+    if events:
+        db.session.execute(insert(ActivityEvent), events)

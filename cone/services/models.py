@@ -12,6 +12,8 @@ from sqlalchemy import (JSON, BigInteger, Boolean, Column, Date, DateTime, Forei
 from sqlalchemy.orm import DeclarativeBase, Mapped, composite, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from cone.services import rights
+
 # Named constraints so Alembic can alter them on SQLite and PostgreSQL alike
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -30,7 +32,6 @@ db = SQLAlchemy(model_class=Base)
 
 KINDS = ("business", "individual")
 STATUSES = ("customer", "prospect")
-ROLES = ("admin", "staff")
 ENTITY_TYPES = {
     "limited_company": "Limited company", "llp": "LLP", "plc": "PLC",
     "partnership": "Partnership", "sole_trader": "Sole trader", "charity": "Charity",
@@ -89,10 +90,15 @@ class User(UserMixin, db.Model):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(256))
-    role: Mapped[str] = mapped_column(String(10), default="staff")
+    # a built-in role's key (rights.BUILTIN_ROLES) or a custom Role's key
+    role: Mapped[str] = mapped_column(String(10), default="standard")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Part of the sign-in cookie's user id: raising it ends every session signed in before
+    session_generation: Mapped[int] = mapped_column(Integer, default=0)
+    custom_role: Mapped[Role | None] = relationship(
+        primaryjoin="foreign(User.role) == Role.key", viewonly=True)
 
     @property
     def is_active(self) -> bool:
@@ -100,7 +106,50 @@ class User(UserMixin, db.Model):
 
     @property
     def is_admin(self) -> bool:
-        return self.role == "admin"
+        return rights.builtin_key(self.role) in rights.ADMIN_ROLES
+
+    @property
+    def granted_rights(self) -> frozenset[str]:
+        """The rights of the user's role (none for a role that no longer exists)."""
+        builtin = rights.builtin_rights(self.role)
+        if builtin is not None:
+            return builtin
+        return frozenset(self.custom_role.rights or ()) - rights.OWNER_ONLY \
+            if self.custom_role else frozenset()
+
+    def can(self, right: str) -> bool:
+        """Whether the user's role grants this right (a name in rights.RIGHTS)."""
+        return right in self.granted_rights
+
+    def get_id(self) -> str:
+        """Flask-Login's id: "id" until the first forced sign-out, then "id:generation"."""
+        return f"{self.id}:{self.session_generation}" if self.session_generation else str(self.id)
+
+
+class Role(db.Model):
+    """A custom role made by an admin: a name and the rights it grants."""
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # What User.role holds: fixed when the role is made, so renaming it touches no user
+    key: Mapped[str] = mapped_column(String(10), unique=True)
+    name: Mapped[str] = mapped_column(String(60), unique=True)
+    rights: Mapped[list] = mapped_column(JSON, default=list)  # names from rights.RIGHTS
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Invite(db.Model):
+    """A one-time link to join the firm; only the token's SHA-256 is kept."""
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    role: Mapped[str] = mapped_column(String(10))
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    invited_by: Mapped[User | None] = relationship(foreign_keys=[invited_by_id])
 
 
 class LoginThrottle(db.Model):

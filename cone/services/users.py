@@ -1,4 +1,4 @@
-"""Users: creation, sign-in with throttling, and admin changes."""
+"""Users: creation, sign-in with throttling, role keys (changes to access: services/access/)."""
 from __future__ import annotations
 
 import math
@@ -10,8 +10,8 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from cone.services import validation
-from cone.services.models import ROLES, LoginThrottle, User, db, utcnow
+from cone.services import audit, rights, validation
+from cone.services.models import LoginThrottle, Role, User, db, utcnow
 from cone.services.tx import transaction
 
 # Failures allowed before delays start; an office shares one IP, so that key gets more
@@ -41,7 +41,7 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def _plain(value: str, what: str, column: str) -> str:
+def plain_field(value: str, what: str, column: str) -> str:
     """value trimmed; UserError when it holds a control character or is longer than the column
     (forms refuse both first; this is for the command line)."""
     limit = User.__table__.c[column].type.length
@@ -64,23 +64,35 @@ def get_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalise_email(email)))
 
 
-def create_user(email: str, *, role: str = "staff", name: str | None = None,
+def role_key(role: str) -> str:
+    """The key to store for role: a built-in role ("staff" is read as "standard") or an
+    existing custom role's key; UserError otherwise."""
+    key = rights.builtin_key(role)
+    if key in rights.BUILTIN_ROLES:
+        return key
+    if db.session.scalar(select(Role.id).where(Role.key == role)):
+        return role
+    raise UserError(f"Role must be one of: {', '.join(rights.BUILTIN_ROLES)}, or a custom role.")
+
+
+def create_user(email: str, *, role: str = "standard", name: str | None = None,
                 password: str | None = None) -> tuple[User, str]:
     """Create a user; returns it with the password (generated when none is given)."""
-    email = _plain(normalise_email(email), "E-mail", "email")
+    email = plain_field(normalise_email(email), "E-mail", "email")
     if "@" not in email:
         raise UserError(f"'{email}' is not an e-mail address.")
-    if role not in ROLES:
-        raise UserError(f"Role must be one of: {', '.join(ROLES)}.")
+    role = role_key(role)
     if get_by_email(email):
         raise UserError(f"A user with e-mail {email} already exists.")
     password = password or generate_password()
     if len(password) < 8:
         raise UserError("The password must have at least 8 characters.")
-    user = User(email=email, name=_plain(name or email.split("@")[0], "Name", "name"), role=role,
-                password_hash=generate_password_hash(password))
+    name = plain_field(name or email.split("@")[0], "Name", "name")
+    user = User(email=email, name=name, role=role, password_hash=generate_password_hash(password))
+    label = rights.BUILTIN_ROLES[role][0] if role in rights.BUILTIN_ROLES else role
     with transaction():
         db.session.add(user)
+        audit.record("user_created", f"{email} added as {label} (command line)", user=None)
     return user, password
 
 
@@ -152,28 +164,9 @@ def active_users() -> list[User]:
     return list(db.session.scalars(select(User).where(User.active).order_by(func.lower(User.name))))
 
 
-def update_user(user: User, *, name: str, role: str, active: bool, acting: User) -> User:
-    """Change a user's name, role or active flag; an admin cannot demote or disable themself."""
-    if role not in ROLES:
-        raise UserError(f"Role must be one of: {', '.join(ROLES)}.")
-    if user.id == acting.id and (role != "admin" or not active):
-        raise UserError("You cannot remove your own admin role or deactivate yourself.")
-    name = _plain(name, "Name", "name")
-    with transaction():
-        user.name, user.role, user.active = name, role, active
-    return user
-
-
-def set_password(user: User, password: str) -> None:
-    """Replace the user's password (at least 8 characters)."""
-    if len(password) < 8:
-        raise UserError("The password must have at least 8 characters.")
-    with transaction():
-        user.password_hash = generate_password_hash(password)
-
-
 def ensure_admin() -> tuple[User, str] | None:
-    """Create a first admin when the database has no admin; returns it with its password."""
-    if db.session.scalar(select(User.id).where(User.role == "admin").limit(1)):
+    """Create a first owner when the database has no owner or admin; returns it with its
+    password."""
+    if db.session.scalar(select(User.id).where(User.role.in_(rights.ADMIN_ROLES)).limit(1)):
         return None
-    return create_user("admin@example.com", role="admin", name="Administrator")
+    return create_user("admin@example.com", role="owner", name="Administrator")

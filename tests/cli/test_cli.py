@@ -53,8 +53,22 @@ def test_create_user_duplicate_fails_clearly(runner, app_ctx):
     assert db.session.scalar(select(func.count(User.id))) == 1
 
 
-def test_create_user_bad_role(runner, app_ctx):
-    r = cone(runner, "create-user", "x@example.com", "--role", "owner")
+@pytest.mark.parametrize("role, stored, admin", [
+    ("owner", "owner", True), ("admin", "admin", True), ("standard", "standard", False),
+    ("restricted", "restricted", False), ("staff", "standard", False)])
+def test_create_user_roles(runner, app_ctx, role, stored, admin):
+    """Every built-in role, and the old name staff, which means standard."""
+    r = cone(runner, "create-user", f"{role}@example.com", "--role", role, "--password",
+             "long enough")
+    assert r.exit_code == 0 and f"Created {stored} {role}@example.com." in r.output
+    made = user(f"{role}@example.com")
+    assert made.role == stored and made.is_admin is admin
+    assert made.can("manage_owners") is (role == "owner")
+
+
+@pytest.mark.parametrize("role", ["superuser", "Owner", ""])
+def test_create_user_bad_role(runner, app_ctx, role):
+    r = cone(runner, "create-user", "x@example.com", "--role", role)
     assert r.exit_code == 2 and "Invalid value for '--role'" in r.output
     assert user("x@example.com") is None
 
@@ -73,12 +87,12 @@ def test_create_user_bad_email(runner):
 def test_ensure_admin_prints_credentials_once(runner, app_ctx):
     r = cone(runner, "ensure-admin")
     assert r.exit_code == 0
-    email, password = re.search(r"Created the first admin: (\S+) / password: (\S+)",
+    email, password = re.search(r"Created the first owner: (\S+) / password: (\S+)",
                                 r.output).groups()
-    admin = user(email)
-    assert admin.role == "admin" and check_password_hash(admin.password_hash, password)
+    owner = user(email)
+    assert owner.role == "owner" and check_password_hash(owner.password_hash, password)
     again = cone(runner, "ensure-admin")
-    assert again.exit_code == 0 and "An admin account already exists." in again.output
+    assert again.exit_code == 0 and "An owner or admin account already exists." in again.output
     assert password not in again.output
     assert db.session.scalar(select(func.count(User.id))) == 1
 

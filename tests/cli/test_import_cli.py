@@ -2,12 +2,15 @@
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from cone.services.crypto import encrypt
-from cone.services.models import (ActivityEvent, Client, Connection, ExternalLink, ImportRun, db,
-                                  utcnow)
+from cone.services.imports.plan import finished, has_json
+from cone.services.models import (ActivityEvent, Client, Connection, ExternalLink, ImportRecord,
+                                  ImportRun, db, utcnow)
 from tests.emulators.xero import TENANTS
+from tests.helpers import ON_POSTGRES
+from tests.refusal import refusing
 
 TENANT = TENANTS[0]["tenantId"]
 
@@ -22,6 +25,11 @@ def connect(app, emulator, tenant=TENANT, name="Demo Practice Ltd") -> Connectio
     db.session.add(conn)
     db.session.commit()
     return conn
+
+
+@pytest.fixture
+def refusals(app_ctx):
+    yield from refusing()
 
 
 def count(model) -> int:
@@ -50,8 +58,9 @@ def test_import_creates_then_a_rerun_duplicates_nothing(xero_app, app_ctx, xero_
     assert "Old Client Ltd" not in names and "Supplier Co" not in names
     # Every failure is printed with its reason, and makes the exit status non-zero
     assert result.exit_code == (1 if run.failed else 0)
-    for error in run.errors:
-        assert error["reason"] in result.output
+    assert f"run {run.id}:" in result.output
+    for failure in finished(run).failures:
+        assert failure["message"] in result.output
     events = count(ActivityEvent)
     again = runner.invoke(args=["cone", "import", "xero", "--full"])
     second = db.session.scalars(select(ImportRun).order_by(ImportRun.id.desc())).first()
@@ -129,3 +138,64 @@ def test_the_next_run_asks_only_for_changes_since_the_last_clean_one(xero_app, a
     marks = [bool(r["if_modified_since"]) for r in xero_emulator.requests()
              if r["path"].endswith("/Contacts")]
     assert marks == [False, True, False]
+
+
+def test_warnings_are_printed_and_do_not_fail_the_cron_run(xero_app, app_ctx, xero_emulator,
+                                                            runner):
+    xero_emulator.add_contacts([
+        {"ContactID": "c0ffee00-0000-4000-8000-000000000001", "Name": "Ünal & Söhne GmbH",
+         "CompanyNumber": "HRB 12345", "TaxNumber": "DE123456789",
+         "EmailAddress": "info@unal.example, buchhaltung@unal.example",
+         "Addresses": [{"AddressType": "STREET", "AddressLine1": "Hauptstraße 5",
+                        "City": "München", "PostalCode": "80331", "Country": "Germany"}]}])
+    connect(xero_app, xero_emulator)
+    result = runner.invoke(args=["cone", "import", "xero"])
+    run = db.session.scalars(select(ImportRun)).one()
+    assert run.status == "done" and run.failed == 0 and run.warned >= 1, result.output
+    assert result.exit_code == 0, result.output
+    assert f"run {run.id}: " in result.output and f"{run.warned} with warnings" in result.output
+    warned = [line for line in result.output.splitlines() if line.startswith("  warning: ")]
+    assert any("Ünal & Söhne GmbH: " in line and "HRB 12345" in line for line in warned), warned
+    record = db.session.scalars(select(ImportRecord).where(
+        ImportRecord.outcome == "created", has_json(ImportRecord.warnings))).first()
+    assert record is not None and record.warnings
+
+
+def test_a_failed_record_fails_the_cron_run(xero_app, app_ctx, xero_emulator, runner, refusals):
+    refusals("client", "new.display_name = 'Tom Jones'", "refuse_tom")
+    connect(xero_app, xero_emulator)
+    result = runner.invoke(args=["cone", "import", "xero"])
+    run = db.session.scalars(select(ImportRun)).one()
+    assert run.status == "done" and run.failed == 1 and run.created >= 2
+    assert result.exit_code == 1
+    assert "failed: Tom Jones: An unexpected error occurred" in result.output
+    assert f"run {run.id}: " in result.output and "1 failed." in result.output
+
+
+def test_import_resume_finishes_an_interrupted_run(xero_app, app_ctx, xero_emulator, runner,
+                                                   refusals):
+    xero_emulator.generate(12)
+    refusals("import_record", 'new."index" = 9', "stop_run")
+    connect(xero_app, xero_emulator)
+    db.session.commit()
+    stopped = runner.invoke(args=["cone", "import", "xero"])
+    run = db.session.scalars(select(ImportRun)).one()
+    # the batch holding record 9 was refused as a whole: the run stopped, said so, exit 1
+    assert run.status == "failed" and run.processed < run.total, stopped.output
+    assert stopped.exit_code == 1 and f"import-resume {run.id}" in stopped.output
+    written = count(Client)
+    db.session.execute(text("DROP TRIGGER IF EXISTS stop_run ON import_record" if ON_POSTGRES
+                            else "DROP TRIGGER IF EXISTS stop_run"))
+    db.session.commit()
+    resumed = runner.invoke(args=["cone", "import-resume", str(run.id)])
+    assert resumed.exit_code == 0, resumed.output
+    db.session.refresh(run)
+    assert run.status == "done" and run.processed == run.total
+    assert f"run {run.id}: " in resumed.output
+    assert count(ImportRecord) == run.total and count(Client) == run.created > written
+    external = db.session.scalars(select(ExternalLink.external_id)).all()
+    assert len(external) == len(set(external)) == count(Client)
+    again = runner.invoke(args=["cone", "import-resume", str(run.id)])
+    assert again.exit_code == 1 and "not interrupted" in again.output
+    missing = runner.invoke(args=["cone", "import-resume", "999"])
+    assert missing.exit_code == 1 and "no import run 999" in missing.output

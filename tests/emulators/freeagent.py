@@ -16,7 +16,9 @@ names, missing e-mails, hidden (archived) contacts and suppliers.
 Control (no auth): POST /_control/reset; POST /_control/generate {"count": 5000};
 POST /_control/contacts {"contacts": [raw JSON...], "role": "client"} adds records exactly as
 given (malformed ones too); POST /_control/contacts/<id> merges members and bumps updated_at;
-POST /_control/page-size {"max": 2}; plus tests/emulators/faults.py and oauth.py controls.
+POST /_control/page-size {"max": 2}; POST /_control/messy adds the recorded-shape contacts of
+tests/data/platforms/freeagent.json (or messy=True); plus tests/emulators/faults.py and
+oauth.py controls.
 """
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ from urllib.parse import urlencode
 from flask import Flask, Response, jsonify, request
 
 from tests.emulators.faults import Faults, control_blueprint
+from tests.emulators.freeagent_data import messy_contacts
 from tests.emulators.oauth import OAuthServer, oauth_blueprint
 
 VIEWS = {"active", "all", "clients", "suppliers", "hidden", "active_projects",
@@ -136,22 +139,22 @@ def _error(status: int) -> dict:
 
 
 class State:
-    def __init__(self):
-        self.lock = threading.Lock()
+    def __init__(self, messy: bool = False):
+        self.lock, self.messy = threading.Lock(), messy
         self.reset()
 
     def reset(self) -> None:
         with self.lock:
-            self.contacts = sample_contacts()
+            self.contacts = sample_contacts() + (messy_contacts() if self.messy else [])
             self.max_page = 100
 
 
 def create_emulator(*, client_id: str = "test-client", client_secret: str = "test-secret",
-                    generate: int = 0) -> Flask:
+                    generate: int = 0, messy: bool = False) -> Flask:
     """The emulator app; app.config["STATE"], ["OAUTH"] and ["FAULTS"] for tests reaching in."""
     app = Flask(__name__)
     app.json.sort_keys = False
-    state = State()
+    state = State(messy)
     oauth = OAuthServer(client_id=client_id, client_secret=client_secret, access_ttl=3600,
                         rotate=True, refresh_expiry_field="refresh_token_expires_in",
                         refresh_ttl=20 * 365 * 86400, pkce="unsupported")
@@ -234,6 +237,14 @@ def create_emulator(*, client_id: str = "test-client", client_secret: str = "tes
             state.contacts += extra
         return jsonify({"ok": True, "total": len(state.contacts)})
 
+    @app.post("/_control/messy")
+    def control_messy():
+        """Add the recorded-shape contacts (tests/data/platforms/freeagent.json), once."""
+        with state.lock:
+            known = {_id(c) for c in state.contacts}
+            state.contacts += [c for c in messy_contacts() if _id(c) not in known]
+        return jsonify({"ok": True})
+
     @app.post("/_control/contacts")
     def control_add():
         body = request.get_json(force=True)
@@ -291,8 +302,10 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=5003)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--generate", type=int, default=0, help="extra generated contacts")
+    parser.add_argument("--messy", action="store_true", help="add the recorded-shape "
+                        "contacts of tests/data/platforms/freeagent.json")
     args = parser.parse_args()
-    app = create_emulator(generate=args.generate)
+    app = create_emulator(generate=args.generate, messy=args.messy)
     print(f"FreeAgent emulator on http://{args.host}:{args.port}/v2 "
           "(client id test-client, secret test-secret)")
     app.run(host=args.host, port=args.port, threaded=True)

@@ -14,6 +14,7 @@ Query language subset: select * | count(*) from Customer [where A and B …] [or
 `MetaData.LastUpdatedTime > 'ISO'`, `Id = '7'`, `DisplayName = 'x'` (backslash escapes). Only
 active customers unless Active is mentioned; maxResults in the answer is the number returned.
 Control (no auth): POST /_control/reset; POST /_control/customers [...] adds or merges by Id;
+POST /_control/messy adds the recorded-shape customers (tests/data/platforms/quickbooks.json);
 POST /_control/generate {"count": N}; POST /_control/rate-limit {"minute": N};
 POST /_control/fail {"path": "/v3/company", "status": 503|429|"timeout"|"malformed"};
 GET /_control/requests; and /_control/oauth (oauth.py).
@@ -31,7 +32,8 @@ from datetime import datetime, timedelta, timezone
 from flask import Flask, Response, request
 
 from tests.emulators.oauth import OAuthServer, oauth_blueprint
-from tests.emulators.quickbooks_data import make_customer, generated_customers, sample_customers
+from tests.emulators.quickbooks_data import (make_customer, generated_customers, messy_customers,
+                                             sample_customers)
 
 REALM = "9130350000000001"
 QUERY = re.compile(r"select\s+(\*|count\(\*\))\s+from\s+(\w+)(?:\s+where\s+(.*?))?"
@@ -41,13 +43,14 @@ CONDITION = re.compile(r"([\w.]+)\s*(=|>|<|>=|<=|in)\s*(\(.*?\)|'(?:[^'\\]|\\.)*
 
 
 class State:
-    def __init__(self, generate: int = 0):
-        self.lock, self.generate = threading.Lock(), generate
+    def __init__(self, generate: int = 0, messy: bool = False):
+        self.lock, self.generate, self.messy = threading.Lock(), generate, messy
         self.reset()
 
     def reset(self) -> None:
         self.realm, self.company_name = REALM, "Sandbox Company_GB_1"
-        self.customers = sample_customers() + generated_customers(self.generate)
+        self.customers = (sample_customers() + (messy_customers() if self.messy else [])
+                          + generated_customers(self.generate))
         self.requests: list[dict] = []
         self.failures: list[dict] = []
         self.per_minute, self.used = 500, [0.0, 0]
@@ -109,10 +112,10 @@ def run_query(state: State, text: str) -> dict:
     return {"Customer": page, "startPosition": first, "maxResults": len(page)} if page else {}
 
 
-def create_emulator(generate: int = 0) -> Flask:
+def create_emulator(generate: int = 0, messy: bool = False) -> Flask:
     """The emulator app; app.config["STATE"] and app.config["OAUTH"] for tests that reach in."""
     app = Flask(__name__)
-    state = State(generate)
+    state = State(generate, messy)
     oauth = OAuthServer(access_ttl=3600, rotate=True, refresh_ttl=8_726_400,
                         refresh_expiry_field="x_refresh_token_expires_in",
                         callback_params=lambda: {"realmId": state.realm})
@@ -232,6 +235,14 @@ def register_control(app: Flask, state: State, oauth: OAuthServer) -> None:
                     state.customers.append({**base, **incoming, **meta})
         return _json({"ok": True})
 
+    @app.post("/_control/messy")
+    def control_messy():
+        """Add the recorded-shape customers (tests/data/platforms/quickbooks.json), once."""
+        with state.lock:
+            known = {c["Id"] for c in state.customers}
+            state.customers += [c for c in messy_customers() if c["Id"] not in known]
+        return _json({"ok": True})
+
     @app.post("/_control/generate")
     def control_generate():
         with state.lock:
@@ -262,8 +273,10 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=5003)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--generate", type=int, default=0, help="extra generated customers")
+    parser.add_argument("--messy", action="store_true", help="add the recorded-shape "
+                        "customers of tests/data/platforms/quickbooks.json")
     args = parser.parse_args()
-    app = create_emulator(args.generate)
+    app = create_emulator(args.generate, messy=args.messy)
     print(f"QuickBooks emulator on http://{args.host}:{args.port} (realm {REALM}, "
           "client id test-client, secret test-secret)")
     app.run(host=args.host, port=args.port, threaded=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta, timezone
 
+from tests.data import platforms
+
 
 def make_customer(n: int, display: str, offset: str = "-07:00", **fields) -> dict:
     stamp = datetime(2025, 1, 1, tzinfo=timezone.utc) + timedelta(hours=n)
@@ -60,3 +62,9 @@ def generated_customers(count: int, start: int = 100, seed: int = 11) -> list[di
             row["Active"], row["DisplayName"] = False, name + " (deleted)"
         out.append(row)
     return out
+
+
+def messy_customers() -> list[dict]:
+    """The recorded-shape customers of tests/data/platforms/quickbooks.json (opt-in:
+    messy=True): a job under Parent Co, US and Canadian addresses, "Lat": "INVALID"…"""
+    return platforms.records("quickbooks")

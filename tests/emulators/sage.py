@@ -18,8 +18,9 @@ with $total/$page/$next/$back; GET /v3.1/contacts/<id>; 429 with Retry-After pas
 minute; inactive, deleted, system (HMRC) and vendor contacts, unicode names, missing e-mails.
 Control (no auth): POST /_control/reset; POST /_control/generate {"count": 5000};
 POST /_control/contacts {"contacts": [raw JSON...], "business": id} adds records exactly as
-given; POST /_control/contacts/<id> merges members and bumps updated_at; plus the controls of
-tests/emulators/faults.py and oauth.py.
+given; POST /_control/contacts/<id> merges members and bumps updated_at; POST /_control/messy
+adds the recorded-shape contacts of tests/data/platforms/sage.json (or messy=True); plus the
+controls of tests/emulators/faults.py and oauth.py.
 """
 from __future__ import annotations
 
@@ -34,7 +35,8 @@ from flask import Flask, jsonify, request
 from tests.emulators.faults import Faults, control_blueprint
 from tests.emulators.oauth import OAuthServer, oauth_blueprint
 from tests.emulators.sage_data import (  # noqa: F401  (contact_id and the ids: for tests)
-    BUSINESSES, LEAD, SECOND, THIRD, contact_id, generated_contacts, sample_contacts, stamp)
+    BUSINESSES, LEAD, SECOND, THIRD, contact_id, generated_contacts, messy_contacts,
+    sample_contacts, stamp)
 
 
 def _reference(value: dict | None) -> dict | None:
@@ -54,7 +56,7 @@ def _errors(status: int) -> list[dict]:
 
 
 def create_emulator(*, client_id: str = "test-client", client_secret: str = "test-secret",
-                    generate: int = 0) -> Flask:
+                    generate: int = 0, messy: bool = False) -> Flask:
     """The emulator app; app.config["STATE"], ["OAUTH"] and ["FAULTS"] for tests reaching in."""
     app = Flask(__name__)
     app.json.sort_keys = False
@@ -73,6 +75,8 @@ def create_emulator(*, client_id: str = "test-client", client_secret: str = "tes
         with lock:
             state.clear()
             state.update(contacts=sample_contacts(), max_page=200)
+            if messy:
+                state["contacts"][LEAD] += messy_contacts()
 
     reset()
     if generate:
@@ -146,6 +150,16 @@ def create_emulator(*, client_id: str = "test-client", client_secret: str = "tes
         reset()
         faults.reset()
         oauth.reset()
+        return jsonify({"ok": True})
+
+    @app.post("/_control/messy")
+    def control_messy():
+        """Add the recorded-shape contacts (tests/data/platforms/sage.json) to the lead
+        business, once."""
+        with lock:
+            rows = state["contacts"][LEAD]
+            known = {c.get("id") for c in rows}
+            rows += [c for c in messy_contacts() if c["id"] not in known]
         return jsonify({"ok": True})
 
     @app.post("/_control/generate")
@@ -237,8 +251,10 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=5004)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--generate", type=int, default=0, help="extra generated customers")
+    parser.add_argument("--messy", action="store_true",
+                        help="add the recorded-shape contacts of tests/data/platforms/sage.json")
     args = parser.parse_args()
-    app = create_emulator(generate=args.generate)
+    app = create_emulator(generate=args.generate, messy=args.messy)
     print(f"Sage emulator on http://{args.host}:{args.port}/v3.1 "
           "(client id test-client, secret test-secret)")
     app.run(host=args.host, port=args.port, threaded=True)

@@ -7,6 +7,8 @@ import hashlib
 import random
 from datetime import datetime, timedelta, timezone
 
+from tests.data import platforms
+
 EPOCH = datetime(2024, 1, 1, 9, 0, tzinfo=timezone.utc)
 LEAD, SECOND, THIRD = (hashlib.md5(f"business-{n}".encode()).hexdigest() for n in (1, 2, 3))
 BUSINESSES = [{"id": LEAD, "name": "Emulated Practice Ltd"},
@@ -98,3 +100,9 @@ def generated_contacts(count: int, seed: int = 11) -> list[dict]:
                            address=_address(n, street, fake.city(), fake.postcode()),
                            **members))
     return out
+
+
+def messy_contacts() -> list[dict]:
+    """The recorded-shape contacts of tests/data/platforms/sage.json, for the lead business
+    (opt-in: messy=True)."""
+    return platforms.records("sage")

@@ -14,8 +14,10 @@ tenant the token cannot see; 401 TokenExpired with WWW-Authenticate; page/pageSi
 includeArchived; If-Modified-Since; "\\/Date(ms+0000)\\/" dates; limit headers on every answer.
 Control (no auth): POST /_control/reset; POST /_control/tenants [{tenantId, tenantName}];
 POST /_control/contacts {"tenant": id, "contacts": [...]} adds or merges by ContactID (bumping
-UpdatedDateUTC); POST /_control/generate {"count": N}; POST /_control/rate-limit {"minute": N,
-"day": N, "retry_after": 22}; POST /_control/fail {"path": "/api.xro/2.0/Contacts", "status":
+UpdatedDateUTC); POST /_control/messy adds the recorded-shape contacts of
+tests/data/platforms/xero.json (or start it with messy=True / --messy);
+POST /_control/generate {"count": N}; POST /_control/rate-limit {"minute": N, "day": N,
+"retry_after": 22}; POST /_control/fail {"path": "/api.xro/2.0/Contacts", "status":
 503|429|"timeout"|"malformed", "times": 1}; GET /_control/requests; and /_control/oauth (oauth.py).
 """
 from __future__ import annotations
@@ -33,18 +35,19 @@ from flask import Flask, Response, request
 
 from tests.emulators.oauth import OAuthServer, oauth_blueprint
 from tests.emulators.xero_data import (BASE_MS, TENANTS, make_contact, generated_contacts,
-                                       sample_contacts)
+                                       messy_contacts, sample_contacts)
 
 
 class State:
-    def __init__(self, generate: int = 0):
-        self.lock, self.generate = threading.Lock(), generate
+    def __init__(self, generate: int = 0, messy: bool = False):
+        self.lock, self.generate, self.messy = threading.Lock(), generate, messy
         self.reset()
 
     def reset(self) -> None:
         self.tenants = copy.deepcopy(TENANTS)
         first = self.tenants[0]["tenantId"]
-        self.contacts = {first: sample_contacts() + generated_contacts(self.generate)}
+        self.contacts = {first: sample_contacts() + (messy_contacts() if self.messy else [])
+                         + generated_contacts(self.generate)}
         self.requests: list[dict] = []
         self.failures: list[dict] = []
         self.limits = {"minute": 60, "day": 5000, "retry_after": 22}
@@ -74,10 +77,10 @@ def _where(contacts: list[dict], where: str) -> list[dict]:
     return contacts
 
 
-def create_emulator(generate: int = 0) -> Flask:
+def create_emulator(generate: int = 0, messy: bool = False) -> Flask:
     """The emulator app; app.config["STATE"] and app.config["OAUTH"] for tests that reach in."""
     app = Flask(__name__)
-    state, oauth = State(generate), OAuthServer(access_ttl=1800, rotate=True, grace=1800)
+    state, oauth = State(generate, messy), OAuthServer(access_ttl=1800, rotate=True, grace=1800)
     app.config.update(STATE=state, OAUTH=oauth)
     app.register_blueprint(oauth_blueprint(oauth, authorize="/identity/connect/authorize",
                                            token="/connect/token", revoke="/connect/revocation"))
@@ -237,6 +240,16 @@ def register_control(app: Flask, state: State, oauth: OAuthServer) -> None:
                     rows.append({**base, **incoming, **stamp})
         return _json({"ok": True})
 
+    @app.post("/_control/messy")
+    def control_messy():
+        """Add the recorded-shape contacts (tests/data/platforms/xero.json) to the first
+        organisation, once."""
+        with state.lock:
+            rows = state.contacts[state.tenants[0]["tenantId"]]
+            known = {c["ContactID"] for c in rows}
+            rows += [c for c in messy_contacts() if c["ContactID"] not in known]
+        return _json({"ok": True})
+
     @app.post("/_control/generate")
     def control_generate():
         with state.lock:
@@ -269,8 +282,10 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=5002)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--generate", type=int, default=0, help="extra generated contacts")
+    parser.add_argument("--messy", action="store_true",
+                        help="add the recorded-shape contacts of tests/data/platforms/xero.json")
     args = parser.parse_args()
-    app = create_emulator(args.generate)
+    app = create_emulator(args.generate, messy=args.messy)
     print(f"Xero emulator on http://{args.host}:{args.port} "
           "(client id test-client, secret test-secret)")
     app.run(host=args.host, port=args.port, threaded=True)

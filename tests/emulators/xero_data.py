@@ -4,6 +4,8 @@ from __future__ import annotations
 import random
 import uuid
 
+from tests.data import platforms
+
 TENANTS = [{"tenantId": "a3a1c9d4-0000-4000-8000-000000000001", "tenantName": "Demo Practice Ltd"}]
 BASE_MS = 1_700_000_000_000
 
@@ -79,3 +81,8 @@ def generated_contacts(count: int, start: int = 1000, seed: int = 7) -> list[dic
             contact["ContactStatus"] = "ARCHIVED"
         out.append(contact)
     return out
+
+
+def messy_contacts() -> list[dict]:
+    """The recorded-shape contacts of tests/data/platforms/xero.json (opt-in: messy=True)."""
+    return platforms.records("xero")

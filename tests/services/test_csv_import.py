@@ -95,17 +95,31 @@ def test_a_reference_column_is_the_external_id():
     assert customers[0].external_id == "C-001"
 
 
-def test_bad_rows_are_reported_by_line_and_the_rest_kept():
-    customers, errors = parse(HEADER + "Good Ltd,good@example.com,,,\n"
-                              ",nobody@example.com,,,\n"
-                              "Bad Mail Ltd,not-an-email,,,\n"
-                              "Bad Number Ltd,,,,ZZ123\n"
-                              "Good Ltd,good@example.com,,,\n")
+def test_only_nameless_rows_and_repeated_references_are_refused():
+    customers, errors = parse("Ref,Name,Email\nC1,Good Ltd,good@example.com\n"
+                              ",,nobody@example.com\n"
+                              "C1,Other Ltd,\n")
     assert [c.name for c in customers] == ["Good Ltd"]
-    assert errors[3] == ["No name: give a name, or a first and last name."]
-    assert errors[4][0].startswith("E-mail “not-an-email”: Enter a valid e-mail")
-    assert errors[5][0].startswith("Company number “ZZ123”")
-    assert errors[6] == ["Repeats the customer on line 2."]
+    assert errors == {3: ["No name: give a name, or a first and last name."],
+                      4: ["Repeats the customer on line 2."]}
+
+
+def test_values_cone_would_refuse_come_through_as_typed():
+    """The import's cleaning leaves them out with a warning; the file's reader keeps them."""
+    customers, errors = parse(HEADER + "Bad Mail Ltd,not-an-email,call Jane,,ZZ123\n"
+                              "Utr Ltd,,0207 ABC 1234,,1234567890\n")
+    assert errors == {}
+    bad, utr = customers
+    assert (bad.email, bad.phone, bad.company_number) == ("not-an-email", "call Jane", "ZZ123")
+    assert (utr.phone, utr.company_number) == ("0207 ABC 1234", "1234567890")
+
+
+def test_the_same_customer_twice_without_a_reference_is_two_customers():
+    customers, errors = parse(HEADER + "Good Ltd,good@example.com,,,\n"
+                              "Good Ltd,good@example.com,,,\n")
+    assert errors == {} and [c.name for c in customers] == ["Good Ltd", "Good Ltd"]
+    first, second = customers
+    assert second.external_id == first.external_id + "-2"  # stable when the file comes again
 
 
 def test_formula_looking_cells_are_kept_as_text():

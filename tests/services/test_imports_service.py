@@ -7,10 +7,10 @@ from sqlalchemy import event, func, select
 from tests.helpers import run_import
 from cone.services import sources
 from cone.services import clients, imports
+from cone.services.imports import plan
 from cone.services.models import (ActivityEvent, Address, Client, ClientContact, Contact,
                                   ExternalLink, ImportRun, db)
 from cone.services.providers.accounting import ContactPerson, ExternalCustomer
-from cone.services.providers.base import ProviderBadResponse
 
 STAMP = datetime(2026, 5, 1, 9, 30, tzinfo=timezone.utc)
 
@@ -71,7 +71,8 @@ def test_a_customer_not_in_the_register_is_new_and_created(admin):
     assert sorted(cc.contact.name for cc in client.contact_links) == ["Jo Bloggs", "Sam Hill"]
     actions = {e.action for e in db.session.scalars(select(ActivityEvent))}
     assert "imported" in actions and "contact_added" in actions
-    assert done.plan[0]["outcome"] == "created" and done.plan[0]["result_client_id"] == client.id
+    written = plan.finished(done).written
+    assert [(w["outcome"], w["client_id"]) for w in written] == [("created", client.id)]
 
 
 def test_a_customer_without_people_gets_no_contact(admin):
@@ -159,7 +160,8 @@ def test_a_match_that_has_another_source_is_not_linked_by_default(admin):
     row = only(imports.build_preview([customer(company_number="01234567")]))
     assert "takes its details from Companies House" in row.reason and row.decision == "skip"
     done = run([customer(company_number="01234567")], admin, {0: "link"})
-    assert done.failed == 1 and "switch it to manual first" in done.errors[0]["reason"]
+    assert done.failed == 1
+    assert "switch it to manual first" in plan.finished(done).failures[0]["message"]
     assert client.active_link.provider == "companies_house"
 
 
@@ -201,26 +203,34 @@ def test_linking_overwrites_owned_fields_and_fills_empty_ones(admin):
                               expected_version=client.version, user=admin)
 
 
-def test_a_record_that_fails_validation_fails_alone(admin):
+def test_invalid_values_are_left_empty_and_only_a_nameless_record_fails(admin):
     customers = [customer("C1", "First Ltd"),
                  customer("C2", "Second Ltd", vat_number="GB123"),
-                 customer("C3", "Third Ltd", email="not an e-mail")]
-    customers.append(customer("C4", "Fourth Ltd"))
+                 customer("C3", "Third Ltd", email="not an e-mail"),
+                 customer("C4", " … "),
+                 customer("C5", "Fifth Ltd")]
     done = run(customers, admin)
-    assert (done.status, done.created, done.failed, done.processed) == ("done", 2, 2, 4)
-    assert sorted(db.session.scalars(select(Client.display_name))) == ["First Ltd", "Fourth Ltd"]
-    reasons = {e["external_id"]: e["reason"] for e in done.errors}
-    assert reasons["C2"].startswith("VAT number “GB123”: Enter a valid UK VAT number")
-    assert reasons["C3"].startswith("E-mail “not an e-mail”: Enter a valid e-mail address")
-    assert count(ExternalLink) == 2  # nothing half-written for the failed ones
-    outcomes = [r["outcome"] for r in done.plan]
-    assert outcomes == ["created", "failed", "failed", "created"]
+    assert (done.status, done.created, done.failed, done.processed) == ("done", 4, 1, 5)
+    assert done.warned == 2
+    assert sorted(db.session.scalars(select(Client.display_name))) == [
+        "Fifth Ltd", "First Ltd", "Second Ltd", "Third Ltd"]
+    finished = plan.finished(done)
+    assert {w["name"]: [x["message"] for x in w["warnings"]] for w in finished.warned} == {
+        "Second Ltd": ["VAT number “GB123” is not a valid UK VAT number: left empty."],
+        "Third Ltd": ["E-mail “not an e-mail” is not a valid e-mail address: left empty."]}
+    [failure] = finished.failures
+    assert failure["message"] == "Xero has no usable name for this record (“…”): a client needs one."
+    assert count(ExternalLink) == 4  # nothing half-written for the failed one
 
 
-def test_a_contact_person_with_a_bad_email_fails_the_record_with_the_reason(admin):
+def test_a_contact_person_with_a_bad_email_is_kept_without_it(admin):
     done = run([customer(people=(ContactPerson("Jo", None, "jo@", None),))], admin)
-    assert done.failed == 1 and count(Client) == 0 and count(Contact) == 0
-    assert done.errors[0]["reason"].startswith("Contact person 1: email")
+    assert (done.failed, done.created, done.warned) == (0, 1, 1)
+    assert count(Client) == 1
+    assert db.session.scalars(select(Contact)).one().email is None
+    [warning] = db.session.scalars(select(ExternalLink)).one().warnings
+    assert warning["message"] == ("Contact Jo: e-mail “jo@” is not a valid e-mail address: "
+                                  "left empty.")
 
 
 def test_running_twice_never_duplicates_and_unchanged_records_write_nothing(admin):
@@ -344,12 +354,15 @@ def test_resync_client_applies_changes_and_records_them(admin):
     assert summaries == ["Resynced from Xero: e-mail", "Resynced from Xero: no changes"]
 
 
-def test_resync_client_refuses_bad_data_and_changes_nothing(admin):
-    run([customer(email="a@acme.example")], admin)
+def test_resync_client_keeps_what_it_can_of_bad_data_and_warns(admin):
+    run([customer(email="a@acme.example", vat_number="GB980780684")], admin)
     client = db.session.scalars(select(Client)).one()
-    with pytest.raises(ProviderBadResponse, match="VAT number"):
-        imports.resync_client(client, FakePlatform(customer(vat_number="nope")), user=admin)
-    assert client.email == "a@acme.example"
+    result = imports.resync_client(
+        client, FakePlatform(customer(email="b@acme.example", vat_number="nope")), user=admin)
+    assert [c["field"] for c in result.changes] == ["email"]
+    assert client.email == "b@acme.example" and client.vat_number == "GB980780684"
+    assert [w["message"] for w in client.active_link.warnings] == [
+        "VAT number “nope” is not a valid UK VAT number: the client's value was kept."]
     unlinked = make_client(admin, "Manual Ltd")
     with pytest.raises(sources.NotLinked):
         imports.resync_client(unlinked, FakePlatform(customer()), user=admin)

@@ -1,12 +1,13 @@
-"""Signing in and out, throttling of failed attempts, and the admins' users page."""
-import re
+"""Signing in and out, throttling of failed attempts, sessions that end (deactivation, password
+change), and changing one's own password."""
 from datetime import timedelta
 
 import pytest
+
 from sqlalchemy import select
 from werkzeug.security import check_password_hash
 
-from cone.services.models import LoginThrottle, User, db, utcnow
+from cone.services.models import ActivityEvent, LoginThrottle, User, db, utcnow
 from tests.helpers import PASSWORD, add_user, login_as
 
 
@@ -152,99 +153,119 @@ def test_next_keeps_same_site_path(client, admin):
     assert r.status_code == 303 and r.headers["Location"] == "/contacts?q=smith"
 
 
-def test_admin_lists_users(admin_client, staff):
-    r = admin_client.get("/users")
-    assert r.status_code == 200
-    assert "staff@example.com" in r.text and "Ada Admin" in r.text
+# Sessions that end: the cookie carries the user's session generation
+
+def cookie(client) -> str:
+    return client.get_cookie("session").value
 
 
-def test_admin_adds_user_with_generated_password_shown_once(admin_client):
-    r = admin_client.post("/users", data={"email": "New@Example.com", "name": "Nia New",
-                                          "role": "staff", "password": ""})
+def with_cookie(app, value: str):
+    """A new browser presenting an old session cookie."""
+    other = app.test_client()
+    other.set_cookie("session", value)
+    return other
+
+
+def signed_in(client) -> bool:
+    return client.get("/clients").status_code == 200
+
+
+def test_deactivation_ends_the_session_and_the_old_cookie_stays_refused(app, client, owner,
+                                                                       staff):
+    assert sign_in(client, staff.email).status_code == 303
+    old = cookie(client)
+    boss = app.test_client()
+    login_as(boss, owner)
+    r = boss.post(f"/users/{staff.id}/edit", data={"name": staff.name, "role": "standard"})
     assert r.status_code == 303
-    page = admin_client.get("/users").text
-    shown = re.search(r"Their password is (\S+) \(shown once\)", page)
-    assert shown, page
-    user = db.session.scalar(select(User).where(User.email == "new@example.com"))
-    assert user.role == "staff" and check_password_hash(user.password_hash, shown.group(1))
-    assert "shown once" not in admin_client.get("/users").text
+    r = client.get("/clients")
+    assert r.status_code == 302 and r.headers["Location"].startswith("/login")
+    # reactivated, the cookie from before is still refused: only a new sign-in works
+    boss.post(f"/users/{staff.id}/edit", data={"name": staff.name, "role": "standard",
+                                               "active": "y"})
+    assert not signed_in(with_cookie(app, old))
+    assert sign_in(client, staff.email).status_code == 303 and signed_in(client)
 
 
-def test_admin_adds_user_with_chosen_password(admin_client, client):
-    r = admin_client.post("/users", data={"email": "p@example.com", "name": "Pat",
-                                          "role": "admin", "password": "a long secret"})
-    assert r.status_code == 303
-    assert "shown once" not in admin_client.get("/users").text
-    client.post("/logout")
-    assert sign_in(client, "p@example.com", "a long secret").status_code == 303
+def test_htmx_request_with_an_ended_session_is_told_to_sign_in(app, client, owner, staff):
+    sign_in(client, staff.email)
+    boss = app.test_client()
+    login_as(boss, owner)
+    boss.post(f"/users/{staff.id}/edit", data={"name": staff.name, "role": "standard"})
+    r = client.get("/clients", headers={"HX-Request": "true", "HX-Target": "client-results"})
+    assert r.status_code == 401 and r.headers["HX-Redirect"].startswith("/login")
+
+
+def test_password_change_ends_other_sessions_and_keeps_this_one(app, client, staff):
+    laptop, phone = client, app.test_client()
+    sign_in(laptop, staff.email)
+    sign_in(phone, staff.email, ip="10.0.0.2")
+    before = cookie(laptop)
+    r = laptop.post("/account/password", data={"current": PASSWORD, "password": "a new secret",
+                                                "confirm": "a new secret"})
+    assert r.status_code == 303 and r.headers["Location"] == "/account/password"
+    assert "Other sessions are signed out." in laptop.get("/account/password").text
+    assert signed_in(laptop)
+    assert not signed_in(phone)
+    assert not signed_in(with_cookie(app, before))  # this browser's own cookie from before too
+    db.session.expire_all()
+    user = db.session.get(User, staff.id)
+    assert user.session_generation == 1
+    events = db.session.scalars(select(ActivityEvent.action)
+                                .where(ActivityEvent.user_id == staff.id)).all()
+    assert events == ["password_changed"]
+    laptop.post("/logout")
+    assert sign_in(laptop, staff.email).status_code == 422
+    assert sign_in(laptop, staff.email, "a new secret").status_code == 303
 
 
 @pytest.mark.parametrize("data, message", [
-    ({"email": "staff@example.com", "name": "Dup", "role": "staff"}, "already exists"),
-    ({"email": "not-an-email", "name": "X", "role": "staff"}, "Invalid email address."),
-    ({"email": "x@example.com", "name": "", "role": "staff"}, "This field is required."),
-    ({"email": "x@example.com", "name": "X", "role": "owner"}, "Not a valid choice"),
-    ({"email": "x@example.com", "name": "X", "role": "staff", "password": "short"},
-     "must have 8 to 500 characters"),
+    ({"current": "wrong one!", "password": "a new secret", "confirm": "a new secret"},
+     "The current password is not right."),
+    ({"current": PASSWORD, "password": "short", "confirm": "short"},
+     "The password must have 8 to 500 characters."),
+    ({"current": PASSWORD, "password": "a new secret", "confirm": "another secret"},
+     "The two passwords differ."),
+    ({"current": "", "password": "a new secret", "confirm": "a new secret"},
+     "This field is required."),
 ])
-def test_add_user_invalid_is_422(admin_client, staff, data, message):
-    r = admin_client.post("/users", data=data)
+def test_password_change_refused_changes_nothing(app, client, staff, data, message):
+    other = app.test_client()
+    sign_in(client, staff.email)
+    sign_in(other, staff.email, ip="10.0.0.2")
+    r = client.post("/account/password", data=data)
     assert r.status_code == 422 and message in r.text
-    assert data["email"] in r.text  # nothing typed is lost
-    assert db.session.scalar(select(User).where(User.email == "x@example.com")) is None
-
-
-def test_admin_edits_role_active_and_password(admin_client, client, staff):
-    r = admin_client.get(f"/users/{staff.id}/edit")
-    assert r.status_code == 200 and "Sam Staff" in r.text
-    r = admin_client.post(f"/users/{staff.id}/edit", data={
-        "name": "Sam Senior", "role": "admin", "active": "y", "password": "new password 1"})
-    assert r.status_code == 303 and r.headers["Location"] == "/users"
+    assert signed_in(client) and signed_in(other)
     db.session.expire_all()
-    user = db.session.get(User, staff.id)
-    assert (user.name, user.role, user.active) == ("Sam Senior", "admin", True)
-    assert check_password_hash(user.password_hash, "new password 1")
-    r = admin_client.post(f"/users/{staff.id}/edit", data={"name": "Sam Senior", "role": "staff"})
+    assert check_password_hash(db.session.get(User, staff.id).password_hash, PASSWORD)
+
+
+def test_password_page_full_and_linked_from_every_page(staff_client):
+    r = staff_client.get("/account/password")
+    assert r.status_code == 200 and "<html" in r.text and 'name="current"' in r.text
+    assert 'href="/account/password"' in staff_client.get("/clients").text
+
+
+def test_admin_setting_a_password_signs_the_user_out(app, client, admin, staff):
+    sign_in(client, staff.email)
+    boss = app.test_client()
+    login_as(boss, admin)
+    r = boss.post(f"/users/{staff.id}/edit", data={"name": staff.name, "role": "standard",
+                                                   "active": "y", "password": "from the admin"})
     assert r.status_code == 303
-    db.session.expire_all()
-    assert db.session.get(User, staff.id).active is False
+    assert not signed_in(client)
+    assert sign_in(client, staff.email, "from the admin").status_code == 303
 
 
-def test_admin_cannot_demote_or_deactivate_themself(admin_client, admin):
-    for data in ({"name": "Ada", "role": "staff", "active": "y"}, {"name": "Ada", "role": "admin"}):
-        r = admin_client.post(f"/users/{admin.id}/edit", data=data)
-        assert r.status_code == 422
-        assert "You cannot remove your own admin role" in r.text
-    db.session.expire_all()
-    user = db.session.get(User, admin.id)
-    assert (user.name, user.role, user.active) == ("Ada Admin", "admin", True)
+@pytest.mark.parametrize("user_id", ["abc", "1:x", "1:", ":1", "1:2:3", "-1", ""])
+def test_malformed_session_ids_are_refused(client, staff, user_id):
+    with client.session_transaction() as sess:
+        sess["_user_id"] = user_id.replace("1", str(staff.id))
+    assert not signed_in(client)
 
 
-def test_edit_user_short_password_is_422_and_changes_nothing(admin_client, staff):
-    r = admin_client.post(f"/users/{staff.id}/edit", data={
-        "name": "Renamed", "role": "staff", "active": "y", "password": "short"})
-    assert r.status_code == 422 and "The password must have 8 to 500 characters." in r.text
-    assert 'value="Renamed"' in r.text
-    db.session.expire_all()
-    user = db.session.get(User, staff.id)
-    assert user.name == "Sam Staff" and check_password_hash(user.password_hash, PASSWORD)
-
-
-def test_edit_unknown_user_is_404(admin_client):
-    assert admin_client.get("/users/999/edit").status_code == 404
-
-
-@pytest.mark.parametrize("method, path", [("get", "/users"), ("post", "/users"),
-                                          ("get", "/users/{id}/edit"),
-                                          ("post", "/users/{id}/edit")])
-def test_staff_get_403_on_user_admin(staff_client, admin, method, path):
-    r = getattr(staff_client, method)(path.format(id=admin.id),
-                                      data={"name": "x", "role": "staff", "email": "z@example.com"})
-    assert r.status_code == 403 and "not allowed" in r.text
-    db.session.expire_all()
-    assert db.session.get(User, admin.id).name == "Ada Admin"
-    assert db.session.scalar(select(User).where(User.email == "z@example.com")) is None
-
-
-def test_users_link_only_for_admins(staff_client):
-    assert 'href="/users"' not in staff_client.get("/clients").text
+def test_a_cookie_from_a_later_generation_is_refused(client, staff):
+    """Only the user's current generation signs in: a guessed higher one does not."""
+    with client.session_transaction() as sess:
+        sess["_user_id"] = f"{staff.id}:5"
+    assert not signed_in(client)

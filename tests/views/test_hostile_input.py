@@ -220,6 +220,28 @@ def _edit_user(client, value, fields, ctx):
     return client.post(f"/users/{staff.id}/edit", data=data)
 
 
+def _new_role(client, value, fields, ctx):
+    ctx["n"] = ctx.get("n", 0) + 1
+    return client.post("/users/roles", data={"name": f"Role {ctx['n']}",
+                                             **{f: value for f in fields}})
+
+
+def _join(client, value, fields, ctx):
+    # A new invite each time: an accepted one is spent
+    ctx["n"] = ctx.get("n", 0) + 1
+    made = client.post("/users", data={"email": f"join{ctx['n']}@example.com", "role": "standard"})
+    link = re.search(r'value="http://localhost(/invite/[^"]+)"', client.get(made.headers["Location"]).text)
+    data = {"name": "New Person", "password": "x" * 8, "confirm": "x" * 8,
+            **{f: value for f in fields}}
+    return client.application.test_client().post(link.group(1), data=data)
+
+
+def _own_password(client, value, fields, ctx):
+    return client.post("/account/password", data={"current": "not it", "password": "x" * 8,
+                                                  "confirm": "x" * 8,
+                                                  **{f: value for f in fields}})
+
+
 def _settings(client, value, fields, ctx):
     return client.post("/settings", data={f: value for f in fields})
 
@@ -241,7 +263,8 @@ def _login(client, value, fields, ctx):
 ROUTE_FORMS = {
     "NewBusinessForm": _create("business"), "NewIndividualForm": _create("individual"),
     "EditBusinessForm": _edit, "ContactForm": _new_contact, "EditContactForm": _edit_contact,
-    "UserForm": _new_user, "UserEditForm": _edit_user, "ApiKeyForm": _settings,
+    "InviteForm": _new_user, "UserEditForm": _edit_user, "ApiKeyForm": _settings,
+    "RoleForm": _new_role, "JoinForm": _join, "PasswordForm": _own_password,
     "BulkAddForm": _bulk_add, "LoginForm": _login,
 }
 # Forms posted only as part of another (nested), or whose text fields another route covers

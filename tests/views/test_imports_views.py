@@ -7,7 +7,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from cone.services.models import Client, Connection, ExternalLink, ImportRun, db
+from cone.services.models import Client, Connection, ExternalLink, ImportRecord, ImportRun, db
 from tests.helpers import hx, login_as
 
 ACME, ZOE, BRONTE, OLD, PROSPECT, SUPPLIER, TOM = (str(uuid.UUID(int=n)) for n in range(1, 8))
@@ -151,19 +151,20 @@ def test_start_applies_decisions_runs_and_summarises(admin_client, preview):
         f"decision-{tom}": "skip", f"decision-{bronte['index']}": "link"})
     assert r.status_code == 303 and r.headers["Location"].endswith(f"/imports/{run.id}")
     db.session.refresh(run)
-    assert run.status == "done" and run.linked == 1
+    # Acme links on its company number although its VAT number is refused: a warning
+    assert run.status == "done" and run.linked == 2 and run.failed == 0
     assert count(Client) == 2 + run.created
     assert not db.session.scalars(select(Client).where(Client.display_name == "Tom Jones")).all()
     page = admin_client.get(r.headers["Location"])
     assert page.status_code == 200 and "<html" in page.text
     assert f"<strong>{run.created}</strong> created" in page.text
-    assert "<strong>1</strong> linked" in page.text
+    assert "<strong>2</strong> linked" in page.text
     assert "Clients written" in page.text and f'href="/clients/{bronte["client_id"]}"' in page.text
-    # A record the register refuses is reported with its reason; the others went ahead
-    failed = [r for r in run.plan if r["outcome"] == "failed"]
-    assert run.failed == len(failed) and "Broken Records Ltd" in {r["customer"]["name"]
-                                                                   for r in failed}
-    assert "Not imported" in page.text and "E-mail" in page.text
+    # A value the register refuses is left empty: the record is imported, the summary says so
+    assert "Not imported" not in page.text and "Written with warnings" in page.text
+    assert "Broken Records Ltd" in page.text
+    assert "E-mail “not-an-email” is not a valid e-mail address: left empty." in page.text
+    assert run.warned == 2
     frag = admin_client.get(r.headers["Location"], headers=hx("import-progress"))
     assert "<html" not in frag.text and frag.headers["HX-Trigger"] == "clients-imported"
     assert "hx-trigger" not in frag.text
@@ -205,7 +206,8 @@ def test_preview_again_with_inactive_records(admin_client, preview):
     r = admin_client.post(f"/imports/{run.id}/preview", data={"include_inactive": "y"})
     assert r.status_code == 303
     new = db.session.get(ImportRun, int(r.headers["Location"].rsplit("/", 1)[1]))
-    assert new.id != run.id and new.status == "preview"
+    # The old preview is replaced: only the new one is left to start
+    assert new.status == "preview" and count(ImportRun) == 1
     assert row(new, OLD)["classification"] == "new" and row(new, PROSPECT)["decision"] == "create"
     page = admin_client.get(r.headers["Location"]).text
     assert re.search(r'<input checked[^>]*name="include_inactive"', page)
@@ -221,12 +223,13 @@ def test_running_import_polls_then_stops(staff_client, staff):
     assert "<html" not in frag.text and 'hx-trigger="load delay:700ms"' in frag.text
     assert "HX-Trigger" not in frag.headers
     run.status, run.processed, run.created, run.failed = "done", 10, 9, 1
-    run.plan = [{"index": 0, "customer": {"name": "Broken Ltd"}, "outcome": "failed",
-                 "result_client_id": None, "message": "VAT number: not a UK VAT number"}]
+    run.plan = [{"index": 0, "customer": {"name": "Broken Ltd"}}]
+    db.session.add(ImportRecord(run_id=run.id, index=0, outcome="failed",
+                                message="Xero has no usable name for this record."))
     db.session.commit()
     frag = staff_client.get(f"/imports/{run.id}", headers=hx("import-progress"))
     assert "load delay" not in frag.text and "<strong>9</strong> created" in frag.text
-    assert "Broken Ltd" in frag.text and "not a UK VAT number" in frag.text
+    assert "Broken Ltd" in frag.text and "no usable name" in frag.text
     assert frag.headers["HX-Trigger"] == "clients-imported"
 
 

@@ -15,7 +15,8 @@ from cone.services.clients.fields import (ADDRESS_FIELDS, FIELD_LABELS, ClientIn
                                          UnknownContact, display_name, fields_for)
 from cone.services.models import Client, Tag, User, db
 
-NAME_FIELDS = ("legal_name", "trading_name", "first_name", "middle_name", "last_name")
+NAME_FIELDS = ("legal_name", "trading_name", "first_name", "middle_name", "last_name",
+               "known_as")
 
 
 def current(client: Client, name: str) -> Any:

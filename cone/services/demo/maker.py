@@ -58,7 +58,7 @@ class Maker:
         self.streets = sorted({fake.street_name() for _ in range(600)})
         self.users = [u.id for u in db.session.scalars(select(User).where(User.active))]
         self.admins = [u.id for u in db.session.scalars(
-            select(User).where(User.active, User.role == "admin"))] or self.users
+            select(User).where(User.active, User.role.in_(("owner", "admin"))))] or self.users
         self.tag_ids = ensure_tags()
         self.numbers = set(db.session.scalars(select(Client.company_number).where(
             Client.company_number.is_not(None))))

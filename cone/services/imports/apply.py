@@ -1,7 +1,9 @@
 """Writing one imported customer: create a client, link a match, update a linked client, resync.
 
 Each function works inside the caller's transaction (imports.run_import commits or rolls back
-per record) and raises RecordFailed with a sentence when the record cannot be written.
+per record) and raises RecordFailed with a sentence when the record cannot be written: only a
+customer with no usable name, or a client that cannot take the link. A value Cone cannot keep
+is left empty instead, and the link's `warnings` say which and why (imports/cleaning.py).
 """
 from __future__ import annotations
 
@@ -12,12 +14,12 @@ from typing import Any
 from sqlalchemy import select
 
 from cone.services import audit
-from cone.services.clients.contacts import PreparedContacts, attach_contacts
-from cone.services.clients.fields import (ADDRESS_FIELDS, ADDRESS_PART_LABELS, FIELD_LABELS, Errors,
-                                         NewContact, clean_client, clean_contact, clean_value,
-                                         fields_for)
+from cone.services.clients.contacts import attach_contacts
+from cone.services.clients.fields import ADDRESS_FIELDS, FIELD_LABELS, fields_for
 # Imports write clients exactly as the forms do
 from cone.services.clients import changes
+from cone.services.imports.cleaning import Cleaned, clean_customer
+from cone.services.imports.names import usable
 from cone.services.models import Address, Client, ExternalLink, User, db, utcnow
 from cone.services.providers.accounting import ContactPerson, ExternalCustomer
 from cone.services.sources import OWNED_FIELDS, link_to, source_name
@@ -25,7 +27,7 @@ from cone.services.sources import OWNED_FIELDS, link_to, source_name
 # Fields the platform keeps up to date on every run (OWNED_FIELDS for the platforms)
 SYNCED = OWNED_FIELDS["xero"]
 # Fields an import fills in when the client has none, but never overwrites
-FILLED = frozenset({"company_number", "home_address"})
+FILLED = frozenset({"company_number", "home_address", "known_as"})
 # A CSV file is a one-off source: its links record provenance but own no fields
 PASSIVE = frozenset({"csv"})
 
@@ -53,79 +55,27 @@ def customer_from_json(data: dict) -> ExternalCustomer:
     return ExternalCustomer(**values)
 
 
-def _names(customer: ExternalCustomer) -> tuple[str | None, str | None]:
-    """First and last name of an individual: given, or split from the display name."""
-    if customer.first_name and customer.last_name:
-        return customer.first_name, customer.last_name
-    words = (customer.name or "").split()
-    first = customer.first_name or (words[0] if words else None)
-    last = customer.last_name or (" ".join(words[1:]) if len(words) > 1 else None)
-    return first, last
+def name_problem(customer: ExternalCustomer, kind: str, values: dict[str, Any]) -> str | None:
+    """Why the customer cannot become a client: it has no usable name at all (else None)."""
+    named = ("legal_name",) if kind == "business" else ("first_name", "last_name", "known_as")
+    if any(usable(values.get(n)) for n in named):
+        return None
+    shown = f" (“{customer.name.strip()}”)" if (customer.name or "").strip() else ""
+    return (f"{source_name(customer.provider)} has no usable name for this record{shown}: "
+            "a client needs one.")
 
 
-def raw_values(customer: ExternalCustomer, kind: str) -> dict[str, Any]:
-    """The client fields the customer provides (empty ones left out), before cleaning."""
-    if kind == "business":
-        data = {"legal_name": customer.name, "company_number": customer.company_number,
-                "vat_number": customer.vat_number, "registered_address": customer.address}
-    else:
-        first, last = _names(customer)
-        data = {"first_name": first, "last_name": last, "home_address": customer.address}
-    data.update(email=customer.email, phone=customer.phone)
-    return {k: v for k, v in data.items() if v}
-
-
-def _label(key: str) -> str:
-    """"VAT number", "Postcode"… for an error key of clean_client or clean_contact."""
-    if key in FIELD_LABELS:
-        return FIELD_LABELS[key]
-    if key.startswith("person"):
-        number, _, name = key[len("person"):].partition("-")
-        return f"Contact person {int(number) + 1}: {name.replace('_', ' ')}"
-    part = key.rsplit("_", 1)[-1]
-    return ADDRESS_PART_LABELS.get(part, key.replace("_", " ").capitalize())
-
-
-def _refuse(errors: Errors, data: dict | None = None) -> None:
-    """Fail the record with every problem, quoting the refused value where there is one."""
-    def quoted(key: str) -> str:
-        value = (data or {}).get(key)
-        return f" “{value}”" if isinstance(value, str) else ""
-    if errors:
-        raise RecordFailed(" ".join(f"{_label(k)}{quoted(k)}: {m}" for k, msgs in errors.items()
-                                    for m in msgs))
-
-
-def clean_values(customer: ExternalCustomer, kind: str, *, partial: bool) -> dict[str, Any]:
-    """Checked client values from the customer; a malformed one fails the record.
-
-    Postcodes are kept as the platform has them: a foreign or odd one is not our concern.
-    """
-    data = raw_values(customer, kind)
-    errors = Errors()
-    addresses = {name: data.pop(name) for name in list(data) if name in ADDRESS_FIELDS}
-    values = clean_client(kind, data, errors, partial=partial)
-    for name, address in addresses.items():
-        address_errors = Errors()
-        values[name] = clean_value(name, address, address_errors)
-        address_errors.pop(f"{ADDRESS_FIELDS[name]}_postcode", None)
-        errors.update(address_errors)
-    _refuse(errors, data)
-    return values
-
-
-def _people(customer: ExternalCustomer) -> PreparedContacts | None:
-    """The customer's contact people, checked; the first becomes the primary contact."""
-    errors = Errors()
-    new = []
-    for i, person in enumerate(p for p in customer.people if p.first_name or p.last_name):
-        first, last = person.first_name or person.last_name, person.last_name
-        if not person.first_name:
-            last = None
-        new.append(clean_contact(NewContact(first_name=first, last_name=last, email=person.email,
-                                            phone=person.phone), errors, f"person{i}-"))
-    _refuse(errors)
-    return PreparedContacts(new, [], ("new", 0)) if new else None
+def settle(warnings: list[dict], client: Client | None = None) -> list[dict] | None:
+    """The warnings as a link keeps them; a field the client already holds was not emptied."""
+    out = []
+    for w in warnings:
+        held = client is not None and w["field"] in FIELD_LABELS and \
+            getattr(client, w["field"], None)
+        if held and w["message"].endswith(": left empty."):
+            w = dict(w, message=w["message"].removesuffix("left empty.") +
+                     "the client's value was kept.")
+        out.append(w)
+    return out or None
 
 
 def _stamp(customer: ExternalCustomer) -> str | None:
@@ -149,21 +99,27 @@ def _touch(link: ExternalLink, customer: ExternalCustomer) -> None:
         customer.raw
 
 
-def create(customer: ExternalCustomer, user: User | None) -> Client:
-    """A new client from the customer, linked to it, with its people as contacts."""
-    values = clean_values(customer, customer.kind, partial=False)
-    people = _people(customer)
-    client = changes.new_client(customer.kind, values, user)
+def create(customer: ExternalCustomer, user: User | None, *, kind: str | None = None) -> Client:
+    """A new client from the customer (of kind, when a person chose it), linked to it, with its
+    people as contacts; values it cannot keep are left empty and listed on the link."""
+    kind = kind or customer.kind
+    cleaned = clean_customer(customer, kind)
+    problem = name_problem(customer, kind, cleaned.values)
+    if problem:
+        raise RecordFailed(problem)
+    client = changes.new_client(kind, cleaned.values, user)
     link = ExternalLink(client=client, provider=customer.provider, tenant_id=customer.tenant_id,
                         external_id=customer.external_id,
-                        active=customer.provider not in PASSIVE)
+                        active=customer.provider not in PASSIVE, warnings=settle(cleaned.warnings))
     _touch(link, customer)
     db.session.add(link)
-    audit.record("imported", f"Imported {customer.kind} client {client.display_name} from "
-                 f"{source_name(customer.provider)}", user=user, client_id=client.id,
+    parent = customer.parent_name or customer.parent_external_id
+    whose = f" (sub-customer of {parent})" if parent else ""
+    audit.record("imported", f"Imported {kind} client {client.display_name} from "
+                 f"{source_name(customer.provider)}{whose}", user=user, client_id=client.id,
                  changes=changes.created(client))
-    if people is not None:
-        attach_contacts(client, people, user=user)
+    if cleaned.people is not None:
+        attach_contacts(client, cleaned.people, user=user)
     return client
 
 
@@ -172,23 +128,32 @@ def _changes(client: Client, values: dict[str, Any]) -> dict[str, Any]:
     return {n: v for n, v in values.items() if not changes.same(v, changes.current(client, n))}
 
 
-def _incoming(client: Client, customer: ExternalCustomer, *, fill: bool) -> dict[str, Any]:
+def _incoming(client: Client, customer: ExternalCustomer, *, fill: bool) -> tuple[dict, Cleaned]:
     """Synced fields the customer provides (and, when fill, empty fields it can fill)."""
     allowed = set(fields_for(client.kind))
-    values = clean_values(customer, client.kind, partial=True)
-    keep = {n: v for n, v in values.items() if n in SYNCED and n in allowed}
+    cleaned = clean_customer(customer, client.kind)
+    values = cleaned.values
+    keep = {n: v for n, v in values.items() if n in SYNCED and n in allowed and v}
     if fill:
         keep.update({n: v for n, v in values.items()
                      if n in FILLED and n in allowed and not changes.current(client, n)})
-    return keep
+    return keep, cleaned
 
 
 def _diff(client: Client, changed: dict[str, Any], user: User | None) -> list[dict]:
     """Apply changed values; the field-level changes with labels."""
-    before = {n: audit.plain(changes.current(client, n)) for n in changed}
+    before = {n: changes.current(client, n) for n in changed}
     changes.apply(client, changed, user)
-    return [{"field": n, "label": FIELD_LABELS[n], "before": before[n],
-             "after": audit.plain(changes.current(client, n))} for n in changed]
+    diff = []
+    for n in changed:
+        after = changes.current(client, n)
+        change = {"field": n, "label": FIELD_LABELS[n], "before": audit.plain(before[n]),
+                  "after": audit.plain(after)}
+        if n in ADDRESS_FIELDS:  # the parts too: the words join them, an undo needs them apart
+            change.update(before_parts=dataclasses.asdict(before[n]),
+                          after_parts=dataclasses.asdict(after))
+        diff.append(change)
+    return diff
 
 
 def _unlabelled(changes: list[dict]) -> list[dict] | None:
@@ -210,11 +175,13 @@ def link(client: Client, customer: ExternalCustomer, user: User | None) -> list[
     if current is not None:
         raise RecordFailed(f"{client.display_name} already takes its details from "
                            f"{source_name(current.provider)}: switch it to manual first.")
-    changed = _changes(client, _incoming(client, customer, fill=True))
-    people = _people(customer) if not client.contact_links else None
+    incoming, cleaned = _incoming(client, customer, fill=True)
+    changed = _changes(client, incoming)
+    people = cleaned.people if not client.contact_links else None
     changes = _diff(client, changed, user) if changed else []
     existing = link_to(client, customer.provider, customer.external_id, customer.tenant_id)
     existing.active = customer.provider not in PASSIVE
+    existing.warnings = settle(cleaned.warnings, client)
     _touch(existing, customer)
     audit.record("linked", f"Linked to {source_name(customer.provider)} customer "
                  f"{customer.name}", user=user, client_id=client.id, changes=_unlabelled(changes))
@@ -225,8 +192,15 @@ def link(client: Client, customer: ExternalCustomer, user: User | None) -> list[
 
 def update(client: Client, link_: ExternalLink, customer: ExternalCustomer, user: User | None,
            *, touch_unchanged: bool = False) -> list[dict]:
-    """Bring a linked client up to date; unchanged ones are left alone unless touch_unchanged."""
-    changed = _changes(client, _incoming(client, customer, fill=False))
+    """Bring a linked client up to date; unchanged ones are left alone unless touch_unchanged.
+
+    The link's warnings are those of this version of the record: one fixed on the platform
+    disappears."""
+    incoming, cleaned = _incoming(client, customer, fill=False)
+    changed = _changes(client, incoming)
+    warnings = settle(cleaned.warnings, client)
+    if link_.warnings != warnings:
+        link_.warnings = warnings
     if not changed and not touch_unchanged:
         return []
     changes = _diff(client, changed, user) if changed else []

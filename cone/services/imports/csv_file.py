@@ -11,10 +11,11 @@ import hashlib
 import io
 import re
 
-from cone.services import validation
 from cone.services.clients.duplicates import normalise_name
 from cone.services.models import Address
-from cone.services.providers.accounting import ContactPerson, ExternalCustomer, clean
+from cone.services.providers.accounting import (ContactPerson, ExternalCustomer, clean,
+                                                first_and_others, is_business_name,
+                                                other_addresses)
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 20_000
@@ -31,8 +32,11 @@ FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
                       "businessname", "displayname", "accountname", "legalname")),
     "kind": ("Business or individual", ("kind", "type", "clienttype", "customertype",
                                         "entitytype")),
+    "title": ("Title", ("title", "salutation", "honorific")),
     "first_name": ("First name", ("firstname", "givenname", "forename", "first")),
+    "middle_name": ("Middle name", ("middlename", "middlenames", "middle")),
     "last_name": ("Last name", ("lastname", "surname", "familyname", "last")),
+    "suffix": ("Suffix", ("suffix", "namesuffix")),
     "email": ("E-mail", ("email", "emailaddress", "mail", "e-mail", "primaryemail")),
     "phone": ("Phone", ("phone", "telephone", "tel", "phonenumber", "mobile", "mobilephone",
                         "primaryphone")),
@@ -60,9 +64,6 @@ FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
 INDIVIDUAL_WORDS = {"individual", "person", "personal", "private", "soletrader", "i"}
 BUSINESS_WORDS = {"business", "company", "organisation", "organization", "ltd", "limited",
                   "llp", "partnership", "charity", "trust", "b"}
-CHECKS = {"email": validation.email, "phone": validation.phone,
-          "company_number": validation.company_number, "vat_number": validation.vat_number,
-          "contact_email": validation.email, "contact_phone": validation.phone}
 
 
 class CsvInvalid(ValueError):
@@ -152,16 +153,17 @@ def guess_mapping(headers: list[str]) -> dict[str, str]:
     return mapping
 
 
-def _kind(value: str | None, has_company: bool, name: str | None, first: str | None,
-          last: str | None) -> str:
+def _kind(value: str | None, has_company: bool, name: str | None, *parts: str | None) -> str:
     """The kind column when it says, else a business unless the row names only a person."""
     word = _key(value or "")
     if word in INDIVIDUAL_WORDS:
         return "individual"
     if word in BUSINESS_WORDS or has_company:
         return "business"
-    person = " ".join(p for p in (first, last) if p)
-    return "individual" if first and last and (not name or name == person) else "business"
+    person = [p for p in parts if p]
+    if not person or (name and is_business_name(name, *person)):
+        return "business"
+    return "individual"
 
 
 def _archived(value: str | None, header: str | None) -> bool:
@@ -175,16 +177,6 @@ def _archived(value: str | None, header: str | None) -> bool:
     return word in {"archived", "inactive", "hidden", "deleted"}
 
 
-def _checked(cell: dict, problems: list[str]) -> None:
-    """Identifiers and contact details the register would refuse, reported per row."""
-    for field, check in CHECKS.items():
-        if cell.get(field):
-            try:
-                check(cell[field])
-            except validation.Invalid as e:
-                problems.append(f"{FIELDS[field][0]} “{cell[field]}”: {e}")
-
-
 def external_id(name: str, email: str | None) -> str:
     """A stable reference for a row without one: the same name and e-mail give the same id."""
     key = normalise_name(name) + "|" + (email or "").strip().casefold()
@@ -195,7 +187,10 @@ def to_customers(rows: list[dict[str, str]], mapping: dict[str, str]
                  ) -> tuple[list[ExternalCustomer], dict[int, list[str]]]:
     """ExternalCustomers for the good rows; {line number: [problems]} for the others.
 
-    Line numbers count the header as line 1, as a spreadsheet shows them.
+    Only a row without a usable name (or a reference used twice) is refused: an e-mail, phone,
+    company or VAT number Cone would refuse comes through as typed, and the import's cleaning
+    leaves it out with a warning. Line numbers count the header as line 1, as a spreadsheet
+    shows them.
     """
     unknown = set(mapping) - set(FIELDS)
     if unknown:
@@ -204,7 +199,9 @@ def to_customers(rows: list[dict[str, str]], mapping: dict[str, str]
     for line, row in enumerate(rows, 2):
         cell = {f: clean(row.get(h)) for f, h in mapping.items() if h}
         first, last = cell.get("first_name"), cell.get("last_name")
-        name = cell.get("name") or " ".join(p for p in (first, last) if p) or None
+        parts = [cell.get(f) for f in ("title", "first_name", "middle_name", "last_name",
+                                       "suffix")]
+        name = cell.get("name") or " ".join(p for p in parts if p) or None
         problems = []
         if not name:
             problems.append("No name: give a name, or a first and last name.")
@@ -213,21 +210,30 @@ def to_customers(rows: list[dict[str, str]], mapping: dict[str, str]
         ref = cell.get("external_id")
         if ref and len(ref) > 100:
             problems.append("The reference is longer than 100 characters.")
-        ref = ref or (external_id(name, cell.get("email")) if name else None)
-        _checked(cell, problems)
         if ref and ref in seen:
             problems.append(f"Repeats the customer on line {seen[ref]}.")
         if problems:
             errors[line] = problems
             continue
+        if not ref:
+            # The same name and e-mail twice are two customers: the preview says they look alike
+            ref = base = external_id(name, cell.get("email"))
+            for n in range(2, len(rows) + 2):
+                if ref not in seen:
+                    break
+                ref = f"{base}-{n}"
         seen[ref] = line
+        email, others = first_and_others(cell.get("email"))
+        person_email, person_others = first_and_others(cell.get("contact_email"))
         person = ContactPerson(cell.get("contact_first_name"), cell.get("contact_last_name"),
-                               cell.get("contact_email"), cell.get("contact_phone"))
+                               person_email, cell.get("contact_phone"))
         has_company = bool(cell.get("company_number") or cell.get("vat_number"))
         customers.append(ExternalCustomer(
             provider="csv", external_id=ref, tenant_id="", name=name,
-            kind=_kind(cell.get("kind"), has_company, cell.get("name"), first, last),
-            first_name=first, last_name=last, email=cell.get("email"), phone=cell.get("phone"),
+            kind=_kind(cell.get("kind"), has_company, cell.get("name"), *parts),
+            first_name=first, last_name=last, title=cell.get("title"),
+            middle_name=cell.get("middle_name"), suffix=cell.get("suffix"), email=email,
+            other_emails=other_addresses(email, others + person_others), phone=cell.get("phone"),
             address=Address(line1=cell.get("line1"), line2=cell.get("line2"),
                             town=cell.get("town"), county=cell.get("county"),
                             postcode=cell.get("postcode"), country=cell.get("country")),

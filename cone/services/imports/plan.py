@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import Text, cast, func, select
+
 from cone.services.imports.preview import CLASSIFICATIONS
-from cone.services.models import ImportRun
+from cone.services.models import ImportRecord, ImportRun, db
 from cone.services.sources import PRODUCT_NAMES
 
 PER_PAGE = 100
@@ -24,17 +26,35 @@ class PreviewPage:
     includes_inactive: bool   # archived or non-customer records were classified, not skipped
 
 
+WRITTEN = ("created", "linked", "updated")
+
+
 @dataclass
 class Finished:
-    """A finished run's rows: those not imported, and the clients written (the first few)."""
+    """What a run's committed batches did, from its ImportRecords (the first few of each list).
+
+    failures: [{"index", "name", "client_id", "message"}] every record that failed, and why;
+    written: [{"index", "name", "client_id", "outcome"}] clients created, linked or updated;
+    warned: [{"index", "name", "client_id", "warnings"}] records written with warnings
+    (ExternalLink.warnings: [{"field", "label", "value", "message"}]).
+    """
     failures: list[dict]
     written: list[dict]
     written_total: int
+    warned: list[dict]
+    warned_total: int
+
+
+def has_json(column):
+    """SQL: a JSON column holds a value (neither SQL NULL nor JSON null)."""
+    return func.coalesce(cast(column, Text), "null") != "null"
 
 
 def includes_inactive(plan: list[dict]) -> bool:
     """Whether the preview classified archived or non-customer records instead of skipping them."""
-    return any((r["customer"].get("archived") or not r["customer"].get("is_customer", True))
+    # a sub-customer is never a customer on its own: it has its own classification and choice
+    return any((r["customer"].get("archived") or not (r["customer"].get("is_customer", True)
+                                                      or r["customer"].get("parent_external_id")))
                and r["classification"] != "skipped" for r in plan)
 
 
@@ -52,12 +72,33 @@ def preview_page(run: ImportRun, show: str = "", page: int = 1,
                        page, pages, includes_inactive(plan))
 
 
-def finished(run: ImportRun) -> Finished:
-    """What a finished platform or CSV run did to each row it could not or did import."""
-    plan = run.plan or []
-    written = [r for r in plan if r.get("outcome") in ("created", "linked", "updated")]
-    return Finished([r for r in plan if r.get("outcome") == "failed"], written[:WRITTEN_SHOWN],
-                    len(written))
+def _records(run_id: int, *where, limit: int | None = None) -> list[ImportRecord]:
+    stmt = select(ImportRecord).where(ImportRecord.run_id == run_id, *where)
+    return list(db.session.scalars(stmt.order_by(ImportRecord.index).limit(limit)))
+
+
+def _count(run_id: int, *where) -> int:
+    return db.session.scalar(select(func.count()).select_from(ImportRecord)
+                             .where(ImportRecord.run_id == run_id, *where))
+
+
+def finished(run: ImportRun, shown: int | None = WRITTEN_SHOWN) -> Finished:
+    """What a platform or CSV run has done so far: failures, clients written, warnings (the
+    first shown of each list of written and warned records; None: all of them)."""
+    names = {r["index"]: r["customer"].get("name") or "" for r in run.plan or []}
+
+    def entry(record: ImportRecord, **more) -> dict:
+        return {"index": record.index, "name": names.get(record.index, ""),
+                "client_id": record.client_id, **more}
+    written = ImportRecord.outcome.in_(WRITTEN)
+    warned = (written, has_json(ImportRecord.warnings))
+    return Finished(
+        [entry(r, message=r.message or "") for r in
+         _records(run.id, ImportRecord.outcome == "failed")],
+        [entry(r, outcome=r.outcome) for r in _records(run.id, written, limit=shown)],
+        _count(run.id, written),
+        [entry(r, warnings=r.warnings) for r in _records(run.id, *warned, limit=shown)],
+        _count(run.id, *warned))
 
 
 def source_heading(provider: str) -> str:

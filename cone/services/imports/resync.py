@@ -13,9 +13,9 @@ def resync_client(client: Client, provider: AccountingProvider, *,
                   user: User | None) -> SyncResult:
     """Re-fetch the linked customer and apply what the platform owns; records a "resynced" event.
 
-    The platform is asked before anything is written, so a failure changes nothing. A record
-    the platform now sends in a form we refuse (say, a malformed VAT number) raises
-    ProviderBadResponse with the reason.
+    The platform is asked before anything is written, so a failure changes nothing. A value
+    Cone cannot keep (say, a malformed VAT number) leaves the client's value as it is and becomes
+    a warning on the link; only a record with no usable name raises ProviderBadResponse.
     """
     link = client.active_link
     if link is None or link.provider != provider.key:

@@ -5,6 +5,7 @@ ExternalCustomer, registered with @register("key"); the connection service finds
 """
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -162,3 +163,103 @@ def country(value) -> str | None:
     if text and text.lower() in UK_NAMES:
         return "United Kingdom"
     return text
+
+
+EMAIL_SEPARATORS = re.compile(r"[,;\s<>]+")
+
+
+def split_emails(value) -> tuple[str, ...]:
+    """Every address in one platform field ("a@x.com; b@y.com", "Jane <jane@x.com>"), in order.
+
+    Nothing is validated here (the import's cleaning warns about a bad one). Words beside the
+    addresses (a display name, "(accounts)") are left out; a field with no @ at all is one
+    value, kept as typed, so the cleaning can say what was wrong with it.
+    """
+    text = clean(value)
+    if not text:
+        return ()
+    if "@" not in text:
+        return (text,)
+    found: dict[str, str] = {}
+    for word in EMAIL_SEPARATORS.split(text):
+        word = word.strip("'\"()[]")
+        if "@" in word:
+            found.setdefault(word.casefold(), word)
+    return tuple(found.values())
+
+
+def first_and_others(*fields) -> tuple[str | None, tuple[str, ...]]:
+    """(the first address, the others) across several fields, each split, repeats dropped."""
+    seen: dict[str, str] = {}
+    for field in fields:
+        for address in split_emails(field):
+            seen.setdefault(address.casefold(), address)
+    found = list(seen.values())
+    return (found[0] if found else None), tuple(found[1:])
+
+
+def other_addresses(email: str | None, found) -> tuple[str, ...]:
+    """found without email and without repeats (compared ignoring case), in order."""
+    kept: dict[str, str] = {}
+    for address in found:
+        kept.setdefault(address.casefold(), address)
+    kept.pop((email or "").casefold(), None)
+    return tuple(kept.values())
+
+
+# Words only an organisation's name holds ("& Co", "and Sons" as well as Ltd or LLP)
+BUSINESS_WORDS = re.compile(
+    r"(?:\b(?:ltd|limited|llp|plc|lp|llc|inc|incorporated|corp|corporation|cic|cio|gmbh|pty|"
+    r"company|co|partners|partnership|services|trust|trustees|associates|holdings|group|"
+    r"consulting|consultants|solutions|enterprises|properties|charity|foundation|society|"
+    r"club|agency|studio|studios|bros|brothers|ventures|investments|estates|trading|"
+    r"international|uk|bakery|cafe|café|restaurant|garage|motors|builders|plumbing|"
+    r"electrical|design|media|salon|florists?|farms?|shop|stores?|lettings|landscaping|"
+    r"cleaning|catering|hotel|dental|surgery|clinic|pharmacy|academy|school|école|nursery|"
+    r"church|events|interiors|logistics|transport|haulage|construction|joinery|roofing)"
+    r"\b\.?|(?:&|\band\b)\s*(?:sons?|daughters?|co)\b|\bt/a\b)",
+    re.IGNORECASE)
+TITLES = {"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "professor", "sir", "dame", "lady",
+          "lord", "rev", "revd", "fr"}
+NAME_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+
+
+def is_business_name(name: str | None, *parts: str | None) -> bool:
+    """Whether a name reads as an organisation's rather than a person's.
+
+    A company word decides it ("Smith & Co", "Jane Doe Services"). Given the person's name
+    parts, a name with a word that is none of them, nor one's initial, nor a title, is a
+    business too ("Rodriguez Plumbing" for Diego Rodriguez); "Doe, Jane" and "Dr J. Doe" are not.
+    """
+    text = clean(name) or ""
+    if BUSINESS_WORDS.search(text):
+        return True
+    words = {w.casefold() for p in parts if p for w in NAME_WORD.findall(p)}
+    if not words:
+        return False
+    initials = {w[0] for w in words}
+    return any(w not in words and w not in TITLES and not (len(w) == 1 and w in initials)
+               for w in (w.casefold() for w in NAME_WORD.findall(text)))
+
+
+def person_parts(name: str | None) -> tuple[str | None, str | None, str | None]:
+    """(title, first, last) of a person's name held in one field: "Mr John Smith" gives Mr,
+    John, Smith; "Doe, Jane" is family name first (Jane, Doe); a single word is a last name."""
+    text = " ".join((clean(name) or "").split())
+    if "," in text:
+        family, _, given = text.partition(",")
+        text = " ".join(w for w in (given.strip(), family.strip()) if w)
+    words = text.split()
+    title = words.pop(0) if len(words) > 1 and words[0].rstrip(".").casefold() in TITLES else None
+    if len(words) < 2:
+        return title, None, (words[0] if words else None)
+    return title, words[0], " ".join(words[1:])
+
+
+def best_address(*candidates: Address) -> Address:
+    """The first address with a street, town or postcode; else the first that names anything
+    (a country alone); else an empty one."""
+    for a in candidates:
+        if a.line1 or a.line2 or a.town or a.postcode:
+            return a
+    return next((a for a in candidates if a), Address())

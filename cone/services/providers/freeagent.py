@@ -14,7 +14,8 @@ import httpx
 
 from cone.services.models import Address
 from cone.services.providers.accounting import (ContactPerson, ExternalCustomer,
-                                                PlatformAdapter, clean, register)
+                                                PlatformAdapter, clean, first_and_others,
+                                                register)
 from cone.services.providers.base import (ProviderAuthError, ProviderBadResponse, ProviderError,
                                           ProviderNotFound)
 from cone.services.providers.http import json_body
@@ -135,14 +136,15 @@ def to_customer(item: Any, *, tenant_id: str = "", is_customer: bool = True) -> 
     if not name:
         problems.append("FreeAgent sent a contact with neither an organisation nor a person's "
                         "name.")
-    email = _text(raw.get("email")) or _text(raw.get("billing_email"))
+    email, others = first_and_others(_text(raw.get("email")), _text(raw.get("billing_email")))
     phone = _text(raw.get("phone_number")) or _text(raw.get("mobile"))
     # An organisation's first/last name is the person to talk to there
     people = ((ContactPerson(first, last, email, phone),) if organisation and person else ())
     return ExternalCustomer(
         provider="freeagent", external_id=ident or "", tenant_id=tenant_id,
         name=name or "", kind="business" if organisation else "individual",
-        first_name=first, last_name=last, email=email, phone=phone, address=_address(raw),
+        first_name=first, last_name=last, email=email, other_emails=others, phone=phone,
+        address=_address(raw),
         company_number=None, vat_number=_text(raw.get("sales_tax_registration_number")),
         people=people, is_customer=is_customer,
         archived=(_text(raw.get("status")) or "").casefold() == HIDDEN,

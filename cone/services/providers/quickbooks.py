@@ -7,6 +7,7 @@ on read; a 429 carries no Retry-After, so the policy's default backoff applies (
 """
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from typing import Iterator
 
@@ -14,14 +15,16 @@ import httpx
 
 from cone.services.models import Address
 from cone.services.providers.accounting import (ContactPerson, ExternalCustomer,
-                                                PlatformAdapter, clean, country, register,
+                                                PlatformAdapter, best_address, clean, country,
+                                                first_and_others, is_business_name, register,
                                                 unreadable)
 from cone.services.providers.base import (ProviderAuthError, ProviderBadResponse, ProviderError,
                                           ProviderNotFound)
 
 MINOR_VERSION = "75"  # the lowest Intuit still supports
 PAGE_SIZE = 1000
-DELETED = " (deleted)"
+# Inactive names carry " (deleted)", numbered when the name was taken again
+DELETED = re.compile(r"\(deleted(?:[ -]?\d+)?\)$", re.IGNORECASE)
 
 
 def parse_time(value) -> datetime | None:
@@ -121,35 +124,47 @@ class QuickBooks(PlatformAdapter):
 
 def _map(raw: dict, realm: str) -> ExternalCustomer:
     ident = clean(raw["Id"])
-    given, family = clean(raw.get("GivenName")), clean(raw.get("FamilyName"))
+    title, given, middle = (clean(raw.get(k)) for k in ("Title", "GivenName", "MiddleName"))
+    family, suffix = clean(raw.get("FamilyName")), clean(raw.get("Suffix"))
     company = clean(raw.get("CompanyName"))
-    display = clean(raw.get("DisplayName")) or ""
-    if display.endswith(DELETED):
-        display = display[: -len(DELETED)].strip()
-    name = display or company or " ".join(p for p in (given, family) if p)
+    display = DELETED.sub("", clean(raw.get("DisplayName")) or "").rstrip()
+    person = " ".join(p for p in (title, given, middle, family, suffix) if p)
+    name = display or company or person
     if not ident or not name:
         raise ValueError("no Id or name")
-    emails = ((raw.get("PrimaryEmailAddr") or {}).get("Address") or "").replace(";", ",")
-    email = next((clean(e) for e in emails.split(",") if clean(e)), None)
+    email, others = first_and_others((raw.get("PrimaryEmailAddr") or {}).get("Address"))
     phone = next((clean((raw.get(k) or {}).get("FreeFormNumber"))
                   for k in ("PrimaryPhone", "Mobile", "AlternatePhone")
                   if clean((raw.get(k) or {}).get("FreeFormNumber"))), None)
-    kind = "business" if company or not (given or family) else "individual"
-    people = (ContactPerson(given, family, email, phone),) if kind == "business" and (
+    # Without a company name, a display name such as "Doe Plumbing LLC" still names a business
+    business = bool(company) or not (given or middle or family) or is_business_name(
+        name, title, given, middle, family, suffix)
+    people = (ContactPerson(given, family, email, phone),) if business and (
         given or family) else ()
     tax = clean(raw.get("PrimaryTaxIdentifier"))
+    parent = raw.get("ParentRef") if isinstance(raw.get("ParentRef"), dict) else {}
+    parent_id = clean(parent.get("value"))
+    qualified = clean(raw.get("FullyQualifiedName")) or ""
     return ExternalCustomer(
         provider="quickbooks", external_id=f"{realm}:{ident}", tenant_id=realm, name=name,
-        kind=kind, first_name=given, last_name=family, email=email, phone=phone,
-        address=_address(raw.get("BillAddr")) or _address(raw.get("ShipAddr")),
+        kind="business" if business else "individual", first_name=given, last_name=family,
+        title=title, middle_name=middle, suffix=suffix, email=email, other_emails=others,
+        phone=phone, address=best_address(_address(raw.get("BillAddr")),
+                                          _address(raw.get("ShipAddr"))),
         company_number=None,
         vat_number=tax if tax and "X" not in tax.upper() else None,  # masked on read
-        people=people, is_customer=not raw.get("Job") and not raw.get("ParentRef"),
+        people=people, is_customer=not raw.get("Job") and not parent_id,
         archived=raw.get("Active") is False,
-        updated_at=parse_time((raw.get("MetaData") or {}).get("LastUpdatedTime")), raw=raw)
+        updated_at=parse_time((raw.get("MetaData") or {}).get("LastUpdatedTime")), raw=raw,
+        parent_external_id=f"{realm}:{parent_id}" if parent_id else None,
+        # A job's full name is "Parent:Job" when the reference carries no name
+        parent_name=clean(parent.get("name")) or (
+            clean(qualified.rpartition(":")[0]) if parent_id else None))
 
 
 def _address(a) -> Address:
+    """Line1..Line5, City, CountrySubDivisionCode (a US state, say), PostalCode and Country as
+    sent; Lat and Long ("INVALID" when QuickBooks could not place it) are not address parts."""
     if not isinstance(a, dict):
         return Address()
     lines = [x for x in (clean(a.get(f"Line{i}")) for i in range(1, 6)) if x]

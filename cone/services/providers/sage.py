@@ -18,7 +18,9 @@ import httpx
 
 from cone.services.models import Address
 from cone.services.providers.accounting import (ContactPerson, ExternalCustomer,
-                                                PlatformAdapter, clean, register)
+                                                PlatformAdapter, best_address, clean,
+                                                first_and_others, is_business_name,
+                                                person_parts, register)
 from cone.services.providers.base import (ProviderAuthError, ProviderBadResponse, ProviderError,
                                           ProviderNotFound)
 from cone.services.providers.freeagent import iso, parse_time
@@ -28,10 +30,6 @@ PAGE_SIZE = 200        # Sage's largest page
 MAX_PAGES = 5000       # a guard against a $next that never ends
 COUNTRIES = {"GB": "United Kingdom", "IE": "Ireland", "US": "United States", "CA": "Canada",
              "FR": "France", "DE": "Germany", "ES": "Spain"}
-# Sage has no business/person flag: a company word in the name is one more hint
-BUSINESS_WORDS = re.compile(r"\b(ltd|limited|llp|plc|lp|cic|inc|co|company|partners|"
-                            r"partnership|group|holdings|trust|charity|services|associates)\b\.?",
-                            re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -162,22 +160,27 @@ def to_customer(item: Any, *, tenant_id: str = "", filtered: bool = True) -> Ext
     if not ident:
         problems.append("Sage sent a contact without an id.")
     # displayed_as is "Name (REFERENCE)": only a fallback (deleted stubs carry nothing else)
-    name = _text(raw.get("name")) or _text(re.sub(r"\s*\([^()]*\)$", "",
-                                                  _text(raw.get("displayed_as")) or ""))
+    name = _text(raw.get("name")) or _text(raw.get("contact_name")) or _text(
+        re.sub(r"\s*\([^()]*\)$", "", _text(raw.get("displayed_as")) or ""))
     if not name:
         problems.append("Sage sent a contact without a name.")
     person = _dict(raw.get("main_contact_person"))
     person_name = _text(person.get("name"))
     registered, vat = _text(raw.get("registered_number")), _text(raw.get("tax_number"))
-    other_person = bool(person_name and name and person_name.casefold() != name.casefold())
-    business = bool(registered or vat or other_person or BUSINESS_WORDS.search(name or ""))
-    first, last = _split(name) if not business else (None, None)
-    email = _text(raw.get("email")) or _text(person.get("email"))
+    # The main contact is someone else unless the name is theirs ("Doe, Jane" and Jane Doe)
+    other_person = bool(person_name and name) and is_business_name(name, person_name)
+    # Sage has no business/person flag: a company word in the name is one more hint
+    business = bool(registered or vat or other_person or is_business_name(name))
+    title, first, last = person_parts(name) if not business else (None, None, None)
+    # Someone else's addresses stay theirs, unless the contact has none of its own
+    own = _text(raw.get("email"))
+    email, others = first_and_others(*((own,) if other_person and own else
+                                       (own, _text(person.get("email")))))
     phone = _text(person.get("telephone")) or _text(person.get("mobile"))
     people = ()
     if other_person:
-        p_first, p_last = _split(person_name)
-        people = (ContactPerson(p_first, p_last, _text(person.get("email")),
+        _, p_first, p_last = person_parts(person_name)
+        people = (ContactPerson(p_first, p_last, first_and_others(person.get("email"))[0],
                                 _text(person.get("telephone")) or _text(person.get("mobile"))),)
     types = raw.get("contact_types")
     is_customer = (any(_dict(t).get("id") == "CUSTOMER" for t in types)
@@ -185,31 +188,23 @@ def to_customer(item: Any, *, tenant_id: str = "", filtered: bool = True) -> Ext
     return ExternalCustomer(
         provider="sage", external_id=ident or "", tenant_id=tenant_id, name=name or "",
         kind="business" if business else "individual", first_name=first, last_name=last,
-        email=email, phone=phone, address=_address(raw), company_number=registered,
-        vat_number=vat, people=people, is_customer=is_customer,
+        title=title, email=email, other_emails=others, phone=phone, address=_address(raw),
+        company_number=registered, vat_number=vat, people=people, is_customer=is_customer,
         archived=raw.get("is_active") is False or bool(_text(raw.get("deleted_at"))),
         updated_at=parse_time(raw.get("updated_at")), raw=raw, problems=tuple(problems))
 
 
-def _split(name: str | None) -> tuple[str | None, str | None]:
-    """First and last name from Sage's single name: "Siobhán Ó Briain" → Siobhán, Ó Briain."""
-    words = (name or "").split()
-    if len(words) < 2:
-        return None, words[0] if words else None
-    return words[0], " ".join(words[1:])
-
-
 def _address(raw: dict) -> Address:
-    """main_address, else delivery_address; a bare {id, $path} reference counts as none."""
+    """main_address, else delivery_address; a bare {id, $path} reference counts as none, and
+    one holding only a country is kept when neither has more."""
+    found = []
     for key in ("main_address", "delivery_address"):
         a = _dict(raw.get(key))
         country = _dict(a.get("country"))
         code = (_text(country.get("id")) or "").upper()
         label = re.sub(r"\s*\([A-Z]{2}\)$", "", _text(country.get("displayed_as")) or "")
-        found = Address(line1=_text(a.get("address_line_1")), line2=_text(a.get("address_line_2")),
-                        town=_text(a.get("city")), county=_text(a.get("region")),
-                        postcode=_text(a.get("postal_code")),
-                        country=COUNTRIES.get(code) or label or code or None)
-        if found.line1 or found.postcode or found.town:
-            return found
-    return Address()
+        found.append(Address(line1=_text(a.get("address_line_1")),
+                             line2=_text(a.get("address_line_2")), town=_text(a.get("city")),
+                             county=_text(a.get("region")), postcode=_text(a.get("postal_code")),
+                             country=COUNTRIES.get(code) or label or code or None))
+    return best_address(*found)

@@ -14,8 +14,9 @@ import httpx
 
 from cone.services.models import Address
 from cone.services.providers.accounting import (ContactPerson, ExternalCustomer,
-                                                PlatformAdapter, clean, country, register,
-                                                unreadable)
+                                                PlatformAdapter, best_address, clean, country,
+                                                first_and_others, is_business_name,
+                                                other_addresses, register, unreadable)
 from cone.services.providers.base import (ProviderAuthError, ProviderBadResponse, ProviderError,
                                           ProviderNotFound)
 from cone.services.providers.http import NEVER, retry_after
@@ -124,19 +125,27 @@ def _map(raw: dict, tenant_id: str) -> ExternalCustomer:
         raise ValueError("no ContactID or Name")
     first, last = clean(raw.get("FirstName")), clean(raw.get("LastName"))
     company_number, vat = clean(raw.get("CompanyNumber")), clean(raw.get("TaxNumber"))
-    full = " ".join(p for p in (first, last) if p)
-    individual = not company_number and not vat and bool(full) and full.lower() == name.lower()
-    people = [ContactPerson(clean(p.get("FirstName")), clean(p.get("LastName")),
-                            clean(p.get("EmailAddress")), None)
-              for p in raw.get("ContactPersons") or [] if isinstance(p, dict)]
-    people = [p for p in people if p.first_name or p.last_name]
-    email = clean(raw.get("EmailAddress")) or next(
-        (clean(p.get("EmailAddress")) for p in raw.get("ContactPersons") or []
-         if isinstance(p, dict) and p.get("IncludeInEmails") and clean(p.get("EmailAddress"))),
-        None)
+    # A person's contact has their names and no company word ("Doe, Jane" is Jane Doe)
+    individual = (not company_number and not vat and bool(first or last)
+                  and not is_business_name(name, first, last))
+    own, others = first_and_others(raw.get("EmailAddress"))
+    people, extra, invoiced = [], list(others), None
+    for p in raw.get("ContactPersons") or []:
+        if not isinstance(p, dict):
+            continue
+        mail, more = first_and_others(p.get("EmailAddress"))
+        extra += more
+        if invoiced is None and p.get("IncludeInEmails"):
+            invoiced = mail
+        person = ContactPerson(clean(p.get("FirstName")), clean(p.get("LastName")), mail, None)
+        if person.first_name or person.last_name:
+            people.append(person)
+        elif mail:
+            extra.append(mail)  # a nameless person's address is still the contact's
+    email = own or invoiced
     phone = _phone(raw.get("Phones") or [])
-    if not individual and full:  # the contact's own name is its main person
-        people.insert(0, ContactPerson(first, last, clean(raw.get("EmailAddress")), phone))
+    if not individual and (first or last):  # the contact's own name is its main person
+        people.insert(0, ContactPerson(first, last, own, phone))
     status = (raw.get("ContactStatus") or "ACTIVE").upper()
     return ExternalCustomer(
         provider="xero", external_id=ident, tenant_id=tenant_id, name=name,
@@ -144,7 +153,8 @@ def _map(raw: dict, tenant_id: str) -> ExternalCustomer:
         email=email, phone=phone, address=_address(raw.get("Addresses") or []),
         company_number=company_number, vat_number=vat, people=tuple(people),
         is_customer=bool(raw.get("IsCustomer")), archived=status != "ACTIVE",
-        updated_at=parse_date(raw.get("UpdatedDateUTC")), raw=raw)
+        updated_at=parse_date(raw.get("UpdatedDateUTC")), raw=raw,
+        other_emails=other_addresses(email, extra))
 
 
 def _phone(phones: list) -> str | None:
@@ -159,16 +169,17 @@ def _phone(phones: list) -> str | None:
 
 
 def _address(addresses: list) -> Address:
-    """The POBOX (postal, printed on invoices) address, else STREET; lines 3-4 folded into 2."""
+    """The POBOX (postal, printed on invoices) address, else STREET; lines 3-4 folded into 2.
+    An address type sent with no lines (Xero sends both, often one empty) gives way to the
+    other; one holding only a country is kept when nothing fuller exists."""
     by_type = {a.get("AddressType"): a for a in addresses if isinstance(a, dict)}
+    found = []
     for kind in ("POBOX", "STREET"):
         a = by_type.get(kind) or {}
         lines = [clean(a.get(f"AddressLine{i}")) for i in range(1, 5)]
         lines = [x for x in lines if x]
-        found = Address(line1=lines[0] if lines else None,
-                        line2=", ".join(lines[1:]) or None, town=clean(a.get("City")),
-                        county=clean(a.get("Region")), postcode=clean(a.get("PostalCode")),
-                        country=country(a.get("Country")))
-        if found:
-            return found
-    return Address()
+        found.append(Address(line1=lines[0] if lines else None,
+                             line2=", ".join(lines[1:]) or None, town=clean(a.get("City")),
+                             county=clean(a.get("Region")), postcode=clean(a.get("PostalCode")),
+                             country=country(a.get("Country"))))
+    return best_address(*found)

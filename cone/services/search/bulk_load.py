@@ -47,25 +47,29 @@ def _index_added(dialect: str, mark: int) -> list[str]:
 class _Pause:
     """The session events that pause each transaction and index its clients before commit."""
 
-    def __init__(self, dialect: str):
-        self.dialect = dialect
+    def __init__(self, dialect: str, analyze: bool = True):
+        self.dialect, self.analyze = dialect, analyze
         self.mark: int | None = None  # the highest client id when the open transaction began
         self.begun = itertools.count(1)
 
-    def after_begin(self, _session, _transaction, connection) -> None:
+    def after_begin(self, _session, transaction, connection) -> None:
+        if transaction.nested:
+            return  # a SAVEPOINT inside the paused transaction: already paused and marked
         if self.dialect == "sqlite":
             # the first write takes SQLite's write lock, so the mark below cannot move
             connection.exec_driver_sql(f"INSERT INTO {PAUSE} (id) VALUES (1)")
         else:
             connection.exec_driver_sql(f"SELECT set_config('{PAUSED}', 'on', true)")
             n = next(self.begun)
-            if n > 1 and n & (n - 1) == 0:
+            if self.analyze and n > 1 and n & (n - 1) == 0:
                 # at the 2nd, 4th, 8th… transaction: tables growing from empty need fresh
                 # statistics, or PostgreSQL plans its foreign key checks for tiny tables (5x slower)
                 connection.exec_driver_sql("ANALYZE client, contact, client_contact, client_tags")
         self.mark = connection.exec_driver_sql("SELECT coalesce(max(id), 0) FROM client").scalar()
 
     def before_commit(self, session) -> None:
+        if session.in_nested_transaction():
+            return  # a SAVEPOINT released: the transaction indexes once, when it commits
         session.flush()  # the ORM's last flush comes after this hook: its rows must be indexed
         if self.mark is None:
             return
@@ -83,6 +87,23 @@ class _Pause:
             (event.listen if add else event.remove)(target, name, getattr(self, name))
 
 
+def refresh_documents(session, ids) -> None:
+    """Rewrite the documents of these existing clients in the loading transaction, before it
+    commits: their rows and contacts changed while the triggers were paused."""
+    ids = sorted({int(i) for i in ids})
+    if not ids:
+        return
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        listed = ", ".join(map(str, ids))  # ints only: safe to write into the statement
+        connection.exec_driver_sql(f"DELETE FROM {TABLE} WHERE rowid IN ({listed})")
+        connection.exec_driver_sql(f"INSERT INTO {TABLE}(rowid, doc) SELECT c.id, {sqlite_doc()} "
+                                   f"FROM client c WHERE c.id IN ({listed})")
+    else:
+        connection.execute(text("SELECT cone_search_refresh(CAST(:ids AS integer[]))"),
+                           {"ids": ids})
+
+
 @contextmanager
 def bulk_load(session, *, big: int = BIG_LOAD):
     """Add many clients without per-row index upkeep; each commit indexes its own new clients.
@@ -95,7 +116,8 @@ def bulk_load(session, *, big: int = BIG_LOAD):
     dialect = session.get_bind().dialect.name
     before = session.scalar(text("SELECT count(*) FROM client"))
     session.commit()  # the body's transactions each begin paused
-    pause = _Pause(dialect)
+    # A register that already holds many clients has statistics a load does not upset
+    pause = _Pause(dialect, analyze=before < big)
     target = session() if callable(session) else session
     pause.listen(target, add=True)
     try:
