@@ -19,6 +19,8 @@ from huey import RedisHuey, SqliteHuey
 from cone import wiring
 from cone.services import companies_house as ch
 from cone.services import imports
+from cone.services.imports import undo
+from cone.services.models import User, db
 
 INSTANCE = Path(__file__).resolve().parents[1] / "instance"
 
@@ -65,3 +67,10 @@ def import_task(run_id: int) -> None:
     """Write the records of the queued ImportRun run_id in batches (resumed where it stopped)."""
     with app_context():
         imports.run_import(run_id)
+
+
+@huey.task()
+def undo_task(run_id: int, user_id: int | None) -> None:
+    """Undo the ImportRun run_id (start_undo marked it begun); finishes an interrupted undo."""
+    with app_context():
+        undo.undo_run(run_id, user=db.session.get(User, user_id) if user_id else None)

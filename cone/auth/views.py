@@ -24,16 +24,6 @@ def load_user(user_id: str):
     return user
 
 
-def admin_required(view):
-    """403 for signed-in users who are not owners or admins."""
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        if not current_user.is_admin:
-            abort(403)
-        return view(*args, **kwargs)
-    return wrapped
-
-
 def right_required(right: str):
     """403 for signed-in users whose role does not grant right (a name in rights.RIGHTS)."""
     def decorate(view):

@@ -6,7 +6,8 @@ JavaScript is needed; /imports/<id>/undo is the same step as a page, and the rep
 from flask import abort, flash, redirect, url_for
 from flask_login import current_user
 
-from cone.auth.views import admin_required
+from cone import jobs
+from cone.auth.views import right_required
 from cone.htmx import render
 from cone.imports import bp
 from cone.services.imports import undo as undoing
@@ -20,23 +21,27 @@ def undo_report(run_id: int):
         run, report, refused = undoing.review(run_id)
     except undoing.RunNotFound:
         abort(404)
-    if run.undone_at is None and not current_user.is_admin:
-        abort(403)  # undoing is for admins, like starting the import
+    if run.undone_at is None and not current_user.can("bulk_import"):
+        abort(403)  # undoing is for those who may import
     return render("imports/undo.html", run=run, report=report, refused=refused)
 
 
 @bp.post("/imports/<int:run_id>/undo")
-@admin_required
+@right_required("bulk_import")
 def undo(run_id: int):
     """Undo the run (the confirm button posts here); 303 to its report."""
+    user = acting_user()
     try:
-        report = undoing.undo_run(run_id, user=acting_user())
+        report = undoing.start_undo(run_id, user=user)
     except undoing.RunNotFound:
         abort(404)
     except undoing.UndoRefused as e:
         flash(str(e), "warning")
         return redirect(url_for("imports.show", run_id=run_id), 303)
-    if report.already:
+    if report is None:  # a big run: a job takes it back, the report page follows it
+        jobs.undo_task(run_id, user.id if user else None)
+        flash("Undoing the import: this page shows how far it has gone.", "info")
+    elif report.already:
         flash("This import had already been undone: nothing changed.", "info")
     else:
         flash(f"Import undone: {report.summary()}", "success")

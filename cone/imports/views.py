@@ -8,7 +8,7 @@ from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
 
 from cone import jobs
-from cone.auth.views import admin_required
+from cone.auth.views import right_required
 from cone.htmx import render, wants_region
 from cone.imports import bp
 from cone.imports.forms import PreviewFilterForm, RepreviewForm, read_decisions
@@ -57,8 +57,8 @@ def show(run_id: int):
     if csv_staging.is_staged(run):
         return redirect(url_for("integrations.csv_mapping", run_id=run.id), 303)
     if run.status == "preview":
-        if not current_user.is_admin:
-            abort(403)  # deciding what to import is for admins, like starting it
+        if not current_user.can("bulk_import"):
+            abort(403)  # deciding what to import is for those who may start it
         return _preview(run, formdata=request.args)
     stopped = interrupted(run)
     running = run.status in runs.RUNNING and not stopped
@@ -97,7 +97,7 @@ def _refused(run, message: str):
 
 
 @bp.post("/imports/<int:run_id>/decisions")
-@admin_required
+@right_required("bulk_import")
 def decisions(run_id: int):
     """Save the decisions of the rows shown (all of them, or the one changed with htmx)."""
     run = _run_or_404(run_id)
@@ -114,7 +114,7 @@ def decisions(run_id: int):
 
 
 @bp.post("/imports/<int:run_id>/start")
-@admin_required
+@right_required("bulk_import")
 def start(run_id: int):
     """Apply any decisions posted with the button, then queue the run; 303 to its progress."""
     run = _run_or_404(run_id)
@@ -131,7 +131,7 @@ def start(run_id: int):
 
 
 @bp.post("/imports/<int:run_id>/preview")
-@admin_required
+@right_required("bulk_import")
 def repreview(run_id: int):
     """Classify the same records again, with or without the inactive ones, as a new preview."""
     run = _run_or_404(run_id)
@@ -144,7 +144,7 @@ def repreview(run_id: int):
 
 
 @bp.post("/imports/<int:run_id>/resume")
-@admin_required
+@right_required("bulk_import")
 def resume(run_id: int):
     """Claim an interrupted run again and queue it: it carries on where it stopped."""
     run = _run_or_404(run_id)

@@ -3,7 +3,7 @@ and the Settings page that holds the API key."""
 from flask import current_app, flash, redirect, request, url_for
 
 from cone import jobs
-from cone.auth.views import admin_required
+from cone.auth.views import right_required
 from cone.clients.create import CH_OWNED, new_form, render_new
 from cone.clients.forms import CompanySearchForm
 from cone.htmx import render, wants_region
@@ -72,7 +72,7 @@ def ch_import():
 
 
 @bp.post("/companies-house/resync-all")
-@admin_required
+@right_required("manage_integrations")
 def ch_resync_all():
     """Start resyncing every mapped client in the background; 303 to its progress."""
     ch_provider()  # no key: say so now rather than fail every client in the job
@@ -83,7 +83,7 @@ def ch_resync_all():
 
 
 @bp.route("/settings", methods=["GET", "POST"], endpoint="settings")
-@admin_required
+@right_required("manage_integrations")
 def settings_page():
     """Firm-wide settings: the Companies House API key (write-only)."""
     form = ApiKeyForm()

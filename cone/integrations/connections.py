@@ -1,7 +1,7 @@
 """Views for connecting accounting platforms with OAuth (admins only)."""
 from flask import abort, current_app, flash, redirect, request, session, url_for
 
-from cone.auth.views import admin_required
+from cone.auth.views import right_required
 from cone.htmx import render
 from cone.integrations import bp
 from cone.integrations.connection_forms import TenantForm
@@ -23,7 +23,7 @@ def _callback_url(provider: str) -> str:
 
 
 @bp.get("/integrations/<provider>/connect")
-@admin_required
+@right_required("manage_integrations")
 def connect(provider):
     """Send the admin to the platform's consent page, remembering state and PKCE verifier."""
     _platform_or_404(provider)
@@ -35,7 +35,7 @@ def connect(provider):
 
 
 @bp.get("/integrations/<provider>/callback")
-@admin_required
+@right_required("manage_integrations")
 def oauth_callback(provider):
     """Finish the consent: refuse a wrong state, store the tokens or offer the organisations."""
     p = _platform_or_404(provider)
@@ -60,7 +60,7 @@ def oauth_callback(provider):
 
 
 @bp.route("/integrations/<provider>/tenant", methods=["GET", "POST"])
-@admin_required
+@right_required("manage_integrations")
 def choose_tenant(provider):
     """Choose which of the authorised organisations to connect."""
     p = _platform_or_404(provider)
@@ -87,7 +87,7 @@ def choose_tenant(provider):
 
 
 @bp.post("/integrations/connections/<int:connection_id>/disconnect")
-@admin_required
+@right_required("manage_integrations")
 def disconnect(connection_id):
     """Revoke and forget a connection; clients already imported keep their data."""
     conn = db.get_or_404(Connection, connection_id)

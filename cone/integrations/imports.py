@@ -4,7 +4,7 @@ The preview, its decisions and the run's progress are the imports blueprint's (/
 """
 from flask import abort, current_app, flash, redirect, request, url_for
 
-from cone.auth.views import admin_required
+from cone.auth.views import right_required
 from cone.integrations import bp
 from cone.integrations.imports_forms import StartPreviewForm
 from cone.services import connections, sources
@@ -22,7 +22,7 @@ def _connection(provider: str, connection_id: str | None):
 
 
 @bp.post("/integrations/<provider>/import")
-@admin_required
+@right_required("bulk_import")
 def start_preview(provider: str):
     """Fetch the platform's customers and keep a preview of what importing them would do."""
     if provider not in connections.PLATFORMS:

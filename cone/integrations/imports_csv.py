@@ -2,7 +2,7 @@
 from flask import abort, flash, redirect, request, url_for
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from cone.auth.views import admin_required
+from cone.auth.views import right_required
 from cone.htmx import render
 from cone.integrations import bp
 from cone.integrations.imports_forms import CsvUploadForm, mapping_form
@@ -17,7 +17,7 @@ TOO_BIG = (f"The file is larger than {csv_file.MAX_BYTES // (1024 * 1024)} MB: s
 
 
 @bp.route("/integrations/csv", methods=["GET", "POST"])
-@admin_required
+@right_required("bulk_import")
 def csv_upload():
     """Upload a CSV file of customers; a readable one goes on to its column mapping."""
     form = CsvUploadForm()
@@ -48,7 +48,7 @@ def too_large(error):
 
 
 @bp.route("/integrations/csv/<int:run_id>/mapping", methods=["GET", "POST"])
-@admin_required
+@right_required("bulk_import")
 def csv_mapping(run_id: int):
     """Say which column holds which field (guessed from the headers); then the preview."""
     run = runs.get_run(run_id) or abort(404)

@@ -429,6 +429,7 @@ class ImportRun(db.Model):
     # Written by the worker after every batch: a running run whose heartbeat has stopped
     # was interrupted (its process killed) and can be resumed
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    undo_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # a job may finish it
     undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     undone_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 

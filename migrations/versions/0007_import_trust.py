@@ -24,6 +24,7 @@ def upgrade():
     with op.batch_alter_table('import_run') as batch:
         batch.add_column(sa.Column('warned', sa.Integer(), nullable=False, server_default='0'))
         batch.add_column(sa.Column('heartbeat_at', sa.DateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column('undo_started_at', sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column('undone_at', sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column('undone_by_id', sa.Integer(), nullable=True))
         batch.create_foreign_key(op.f('fk_import_run_undone_by_id_user'), 'user',
@@ -59,6 +60,7 @@ def downgrade():
         batch.drop_constraint(op.f('fk_import_run_undone_by_id_user'), type_='foreignkey')
         batch.drop_column('undone_by_id')
         batch.drop_column('undone_at')
+        batch.drop_column('undo_started_at')
         batch.drop_column('heartbeat_at')
         batch.drop_column('warned')
     # in place on both engines (SQLite 3.35+): copying client would lose the search triggers

@@ -277,3 +277,47 @@ def test_only_a_silent_run_counts_as_interrupted(admin):
     assert (run.status, run.created) == ("done", 2)
     with pytest.raises(imports.ImportRefused):
         resume_import(run, user=admin)
+
+
+def written(run) -> list[dict]:
+    """Everything a run's created records wrote, less ids and times: to compare two runs."""
+    out = []
+    for record in sorted(records(run).values(), key=lambda r: r.index):
+        if record.outcome != "created":
+            continue
+        client = db.session.get(Client, record.client_id)
+        skip = {"id", "created_at", "updated_at", "last_synced_at", "client_id"}
+
+        def columns(obj):
+            return {c.key: getattr(obj, c.key) for c in obj.__table__.columns if c.key not in skip}
+        out.append({
+            "client": columns(client), "links": [columns(li) for li in client.external_links],
+            "contacts": sorted(((columns(cc.contact), cc.role, cc.is_primary)
+                                for cc in client.contact_links), key=repr),
+            "events": [(e.action, e.summary, e.changes, e.contact_id is not None) for e in
+                       db.session.scalars(select(ActivityEvent).where(
+                           ActivityEvent.client_id == client.id).order_by(ActivityEvent.id))],
+            "record": (record.link_was_new, len(record.contact_ids or []), record.version,
+                       record.warnings)})
+    return out
+
+
+def test_new_clients_written_together_are_written_as_one_by_one(admin, refusals):
+    """bulk_create.py writes a batch's new clients in one INSERT per table; when the database
+    refuses one of them, the batch writes them one by one through apply.create. Both must leave
+    exactly the same rows."""
+    people = (ContactPerson("Ann", "Archer", "ann@example.com", "0161 496 0000"),
+              ContactPerson("Bob", "O'Brien", None, "call Bob"))
+    customers = [customer(f"Q{i}", name, email=f"a{i}@example.com, b{i}@example.com",
+                          company_number="SC12345X" if i % 2 else None, people=people)
+                 for i, name in enumerate(MESSY)]
+    together = go(customers, admin, batch_size=50)
+    assert together.created == len(MESSY) and together.warned == len(MESSY)
+    expected = written(together)
+    undo_run(together.id, user=admin)
+    assert count(Client) == 0
+    refusals("client", "new.display_name = 'Refused Ltd'", "refuse_one")
+    one_by_one = go(customers + [customer("R", "Refused Ltd")], admin, batch_size=50)
+    assert (one_by_one.created, one_by_one.failed) == (len(MESSY), 1)
+    assert written(one_by_one) == expected
+    assert search.check(db.session) == 0

@@ -5,7 +5,8 @@ import pytest
 from sqlalchemy import func, select
 
 from cone.services import notes
-from cone.services.imports.undo import undo_run
+from cone import jobs
+from cone.services.imports.undo import start_undo, undo_run
 from cone.services.models import Client, ImportRun, db
 from tests.helpers import hx, login_as
 from tests.views.test_imports_views import connect_xero
@@ -98,3 +99,17 @@ def test_undo_needs_the_csrf_token(app, admin_client, finished):
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     r = admin_client.post(f"/imports/{finished.id}/undo", data={"csrf_token": token})
     assert r.status_code == 303 and count(Client) == 0
+
+
+def test_a_big_run_is_undone_by_a_job_and_the_page_follows_it(admin_client, finished, admin):
+    from_page = start_undo(finished.id, user=admin, inline=2)  # more records than inline: queued
+    assert from_page is None
+    page = admin_client.get(f"/imports/{finished.id}/undo").text
+    assert "Undoing" in page and "0 of 8 records taken back" in page  # 5 written, 3 skipped
+    assert '<meta http-equiv="refresh"' in page and "Undo again" in page
+    assert "Being undone" in admin_client.get(f"/imports/{finished.id}").text
+    jobs.undo_task(finished.id, admin.id)  # the consumer's task (run inside the test here)
+    db.session.expire_all()
+    page = admin_client.get(f"/imports/{finished.id}/undo").text
+    assert "Undone on" in page and '<meta http-equiv="refresh"' not in page
+    assert count(Client) == 0 and db.session.get(ImportRun, finished.id).undone_by_id == admin.id

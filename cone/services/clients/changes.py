@@ -63,10 +63,16 @@ def apply(client: Client, values: dict[str, Any], user: User | None) -> None:
         client.updated_by_id = user.id if user else None
 
 
-def new_client(kind: str, values: dict[str, Any], user: User | None) -> Client:
-    """A client made from cleaned values, added to the session and given its id."""
+def build_client(kind: str, values: dict[str, Any], user: User | None) -> Client:
+    """A client made from cleaned values, not yet in the session."""
     client = Client(kind=kind, status="customer", created_by_id=user.id if user else None)
     apply(client, values, user)
+    return client
+
+
+def new_client(kind: str, values: dict[str, Any], user: User | None) -> Client:
+    """A client made from cleaned values, added to the session and given its id."""
+    client = build_client(kind, values, user)
     db.session.add(client)
     db.session.flush()
     return client

@@ -74,6 +74,11 @@ def _describe(contact: Contact, role: str | None, primary: bool) -> str:
             + (" as the primary contact" if primary else ""))
 
 
+def added_summary(contact: Contact, role: str | None, primary: bool) -> str:
+    """The "contact_added" event's summary for a contact created with a new client."""
+    return f"Added new contact {_describe(contact, role, primary)}"
+
+
 def attach_contacts(client: Client, prepared: PreparedContacts, *, user: User) -> None:
     """Create and link the contacts of a new client (flushed client; caller commits)."""
     links = []
@@ -98,9 +103,9 @@ def attach_contacts(client: Client, prepared: PreparedContacts, *, user: User) -
         db.session.flush()
         db.session.add(ClientContact(client=client, contact=contact, role=role,
                                      is_primary=primary))
-        verb = "Added new contact" if action == "contact_added" else "Linked contact"
-        audit.record(action, f"{verb} {_describe(contact, role, primary)}", user=user,
-                     client_id=client.id, contact_id=contact.id)
+        summary = (added_summary(contact, role, primary) if action == "contact_added"
+                   else f"Linked contact {_describe(contact, role, primary)}")
+        audit.record(action, summary, user=user, client_id=client.id, contact_id=contact.id)
 
 
 def _link(client: Client, contact_id: int) -> ClientContact | None:

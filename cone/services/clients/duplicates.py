@@ -24,12 +24,22 @@ class Duplicate:
     score: int   # 100 for a shared identifier, the name similarity otherwise
 
 
+_APOSTROPHES = re.compile(r"['’`]")
+_PUNCTUATION = re.compile(r"[^\w\s]")
+
+
 def normalise_name(name: str | None) -> str:
-    """Case, accents, punctuation and legal suffixes removed: "The Acme Co." -> "acme"."""
-    s = unicodedata.normalize("NFKD", (name or "").casefold().replace("&", " and "))
-    s = "".join(c for c in s if not unicodedata.combining(c))
-    s = re.sub(r"['’`]", "", s)  # O'Brien and OBrien are one name
-    words = re.sub(r"[^\w\s]", " ", s).split()
+    """Case, accents, punctuation and legal suffixes removed: "The Acme Co." -> "acme".
+
+    An import's preview runs it on every name in the register, so plain ASCII names (most of
+    them, and unchanged by NFKD) skip the accent folding.
+    """
+    s = (name or "").casefold().replace("&", " and ")
+    if not s.isascii():
+        s = unicodedata.normalize("NFKD", s)
+        s = "".join(c for c in s if not unicodedata.combining(c))
+    s = _APOSTROPHES.sub("", s)  # O'Brien and OBrien are one name
+    words = _PUNCTUATION.sub(" ", s).split()
     return " ".join(w for w in words if w not in NOISE)
 
 

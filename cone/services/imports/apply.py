@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 
 from cone.services import audit
-from cone.services.clients.contacts import attach_contacts
+from cone.services.clients.contacts import PreparedContacts, attach_contacts
 from cone.services.clients.fields import ADDRESS_FIELDS, FIELD_LABELS, fields_for
 # Imports write clients exactly as the forms do
 from cone.services.clients import changes
@@ -99,27 +99,49 @@ def _touch(link: ExternalLink, customer: ExternalCustomer) -> None:
         customer.raw
 
 
-def create(customer: ExternalCustomer, user: User | None, *, kind: str | None = None) -> Client:
-    """A new client from the customer (of kind, when a person chose it), linked to it, with its
-    people as contacts; values it cannot keep are left empty and listed on the link."""
+@dataclasses.dataclass
+class NewClient:
+    """A created record before it is written: the client, its link and its contacts, none of
+    them in the session yet (create() adds them one by one, bulk_create.py a batch at once)."""
+    client: Client
+    link: ExternalLink
+    summary: str  # the "imported" event's
+    people: PreparedContacts | None
+
+
+def prepare(customer: ExternalCustomer, user: User | None, *, kind: str | None = None
+            ) -> NewClient:
+    """The client the customer becomes (of kind, when a person chose it); RecordFailed when it
+    has no usable name. Values it cannot keep are left empty and listed on the link."""
     kind = kind or customer.kind
     cleaned = clean_customer(customer, kind)
     problem = name_problem(customer, kind, cleaned.values)
     if problem:
         raise RecordFailed(problem)
-    client = changes.new_client(kind, cleaned.values, user)
-    link = ExternalLink(client=client, provider=customer.provider, tenant_id=customer.tenant_id,
+    client = changes.build_client(kind, cleaned.values, user)
+    link = ExternalLink(provider=customer.provider, tenant_id=customer.tenant_id,
                         external_id=customer.external_id,
                         active=customer.provider not in PASSIVE, warnings=settle(cleaned.warnings))
     _touch(link, customer)
-    db.session.add(link)
     parent = customer.parent_name or customer.parent_external_id
     whose = f" (sub-customer of {parent})" if parent else ""
-    audit.record("imported", f"Imported {kind} client {client.display_name} from "
-                 f"{source_name(customer.provider)}{whose}", user=user, client_id=client.id,
+    summary = (f"Imported {kind} client {client.display_name} from "
+               f"{source_name(customer.provider)}{whose}")
+    return NewClient(client, link, summary, cleaned.people)
+
+
+def create(customer: ExternalCustomer, user: User | None, *, kind: str | None = None) -> Client:
+    """A new client from the customer, linked to it, with its people as contacts."""
+    new = prepare(customer, user, kind=kind)
+    client = new.client
+    db.session.add(client)
+    db.session.flush()  # its id, for the events
+    new.link.client = client
+    db.session.add(new.link)
+    audit.record("imported", new.summary, user=user, client_id=client.id,
                  changes=changes.created(client))
-    if cleaned.people is not None:
-        attach_contacts(client, cleaned.people, user=user)
+    if new.people is not None:
+        attach_contacts(client, new.people, user=user)
     return client
 
 

@@ -14,13 +14,14 @@ import logging
 import time
 from dataclasses import dataclass, field
 
-from sqlalchemy import event, insert, or_, select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy import event, insert, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from cone.services import audit
 from cone.services.imports import apply
-from cone.services.imports.apply import PASSIVE, RecordFailed
+from cone.services.imports import bulk_create
+from cone.services.imports.apply import PASSIVE, NewClient, RecordFailed
+from cone.services.imports.lookups import Key, Lookups, key
 from cone.services.imports.preview import PreviewRow, row_from_json
 from cone.services.models import (Client, ExternalLink, ImportRecord, ImportRun, User, db,
                                   utcnow)
@@ -31,14 +32,6 @@ log = logging.getLogger(__name__)
 
 OUTCOMES = ("created", "linked", "updated", "skipped", "failed")
 UNEXPECTED = "An unexpected error occurred: see the server log."
-
-Key = tuple[str, str, str]
-
-
-def key(customer: ExternalCustomer) -> Key:
-    """The platform record a customer is: provider, tenant, external id."""
-    return customer.provider, customer.tenant_id or "", customer.external_id
-
 
 @dataclass
 class Tally:
@@ -63,55 +56,6 @@ class Written:
     link_was_new: bool = False
     contacts_before: set[int] | None = None  # None: the record added no contacts
     changes: list[dict] | None = None
-
-
-class Lookups:
-    """The batch's links (by platform record) and clients (by id), each loaded in one query,
-    from the stored plan rows (read before their customers are built, one by one, as written).
-    """
-
-    def __init__(self, stored: list[dict]):
-        self.links: dict[Key, ExternalLink] = {}
-        for link in _links({stored_key(r) for r in stored}):
-            self.links.setdefault((link.provider, link.tenant_id or "", link.external_id), link)
-        ids = {r["client_id"] for r in stored if r.get("client_id")} | {
-            li.client_id for li in self.links.values()}
-        self.clients: dict[int, Client] = {c.id: c for c in _clients(ids)}
-
-    def link(self, customer: ExternalCustomer) -> ExternalLink | None:
-        """As apply.find_link: the record's active link (any link, for a CSV file)."""
-        return self.links.get(key(customer))
-
-
-def stored_key(row: dict) -> Key:
-    """key() of a stored plan row's customer."""
-    c = row["customer"]
-    return c["provider"], c.get("tenant_id") or "", c["external_id"]
-
-
-def _links(wanted: set[Key]) -> list[ExternalLink]:
-    """Every link find_link could return for these platform records, oldest first."""
-    if not wanted:
-        return []
-    by_source: dict[tuple[str, str], list[str]] = {}
-    for provider, tenant, external_id in wanted:
-        by_source.setdefault((provider, tenant), []).append(external_id)
-    stmt = select(ExternalLink).where(or_(*(
-        (ExternalLink.provider == p) & (ExternalLink.tenant_id == t)
-        & ExternalLink.external_id.in_(ids) for (p, t), ids in by_source.items())))
-    if not any(p in PASSIVE for p, _ in by_source):
-        stmt = stmt.where(ExternalLink.active.is_(True))
-    links = db.session.scalars(stmt.order_by(ExternalLink.id)).all()
-    return [li for li in links if li.active or li.provider in PASSIVE]
-
-
-def _clients(ids: set[int]) -> list[Client]:
-    """The clients, with the links and contacts that apply reads, in three queries."""
-    if not ids:
-        return []
-    return list(db.session.scalars(
-        select(Client).where(Client.id.in_(sorted(ids)))
-        .options(selectinload(Client.external_links), selectinload(Client.contact_links))))
 
 
 # A client just inserted has none of these yet; unloaded, each would cost a SELECT when the
@@ -217,27 +161,87 @@ def write_batch(run_id: int, stored: list[dict], user: User | None, tally: Tally
 def _write_all(run_id: int, stored: list[dict], user: User | None, found: Lookups,
                tally: Tally, records: list[dict], touched: set[int],
                deadline: float | None) -> None:
-    """Each record in its savepoint; their events inserted together at the end."""
+    """Each record in its savepoint, the new clients together (bulk_create.py); their events
+    inserted together at the end."""
+    pending = Pending()
     with audit.collecting() as events:
         for plan_row in stored:
             if deadline is not None and records and time.monotonic() > deadline:
                 break
             row = row_from_json(plan_row)
-            kept = len(events)
-            try:
-                with db.session.begin_nested():
-                    done = _write(row, user, found)
-                    db.session.flush()  # ids and versions for the record's row
-                    values = _row(run_id, row, done)
-            except Exception as error:  # the savepoint is rolled back: this record only
-                del events[kept:]
-                values = _failed(run_id, row, error)
-            else:
-                if done.link is not None and (done.link.active or done.link.provider in PASSIVE):
-                    found.links.setdefault(key(row.customer), done.link)
-                if done.outcome in ("linked", "updated"):
-                    touched.add(done.client.id)
-            records.append(values)
-            tally.counts[values["outcome"]] += 1
-            tally.warned += bool(values["warnings"])
+            if row.decision == "create" and found.link(row.customer) is None:
+                if key(row.customer) in pending.keys:  # the same record twice: the first first
+                    made = pending.write(run_id, records, user, found, touched, events)
+                    if key(row.customer) in made:
+                        found.links[key(row.customer)] = db.session.get(
+                            ExternalLink, made[key(row.customer)])
+                else:
+                    try:
+                        new = apply.prepare(row.customer, user)
+                    except RecordFailed as error:
+                        records.append(_failed(run_id, row, error))
+                        continue
+                    if bulk_create.fits(new):
+                        pending.add(len(records), row, new)
+                        records.append({})  # filled in once the batch's new clients are in
+                        continue
+            records.append(_one(run_id, row, user, found, touched, events))
+        pending.write(run_id, records, user, found, touched, events)
         audit.insert_collected(events)
+    for values in records:
+        tally.counts[values["outcome"]] += 1
+        tally.warned += bool(values["warnings"])
+
+
+def _one(run_id: int, row: PreviewRow, user: User | None, found: Lookups, touched: set[int],
+         events: list[dict]) -> dict:
+    """Write one record in its own savepoint; its ImportRecord values (failed: and why)."""
+    kept = len(events)
+    try:
+        with db.session.begin_nested():
+            done = _write(row, user, found)
+            db.session.flush()  # ids and versions for the record's row
+            values = _row(run_id, row, done)
+    except Exception as error:  # the savepoint is rolled back: this record only
+        del events[kept:]
+        return _failed(run_id, row, error)
+    if done.link is not None and (done.link.active or done.link.provider in PASSIVE):
+        found.links.setdefault(key(row.customer), done.link)
+    if done.outcome in ("linked", "updated"):
+        touched.add(done.client.id)
+    return values
+
+
+@dataclass
+class Pending:
+    """Created records prepared and waiting for the batch's one INSERT per table."""
+    waiting: list[tuple[int, PreviewRow, NewClient]] = field(default_factory=list)
+    keys: set[Key] = field(default_factory=set)
+
+    def add(self, position: int, row: PreviewRow, new: NewClient) -> None:
+        self.waiting.append((position, row, new))
+        self.keys.add(key(row.customer))
+
+    def write(self, run_id: int, records: list[dict], user: User | None, found: Lookups,
+              touched: set[int], events: list[dict]) -> dict[Key, int]:
+        """Insert the waiting records together (if the database refuses a row, one by one);
+        the links made together, by platform record."""
+        waiting, self.waiting, self.keys = self.waiting, [], set()
+        kept = len(events)
+        try:
+            with db.session.begin_nested():
+                created = bulk_create.insert_all([new for _, _, new in waiting], user)
+        except Exception:
+            log.info("Import run %s: a new client was refused: writing them one by one", run_id,
+                     exc_info=True)
+            del events[kept:]
+            for position, row, _ in waiting:
+                records[position] = _one(run_id, row, user, found, touched, events)
+            return {}
+        for (position, row, new), done in zip(waiting, created):
+            records[position] = {
+                "run_id": run_id, "index": row.index, "outcome": "created",
+                "client_id": done.client_id, "link_id": done.link_id, "link_was_new": True,
+                "contact_ids": done.contact_ids or None, "changes": None,
+                "version": done.version, "message": None, "warnings": new.link.warnings or None}
+        return {key(row.customer): done.link_id for (_, row, _), done in zip(waiting, created)}

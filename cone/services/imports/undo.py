@@ -27,6 +27,9 @@ from cone.services.tx import retry_on_stale, transaction
 log = logging.getLogger(__name__)
 
 BATCH = 200
+# A run with more records than this is undone by a background job (jobs.undo_task), like the
+# import itself: a request would otherwise wait for thousands of records
+INLINE = 500
 NOT_FINISHED = {"preview": "This import has not started: there is nothing to undo.",
                 "queued": "This import is still running: undo it once it has finished.",
                 "running": "This import is still running: undo it once it has finished."}
@@ -70,6 +73,18 @@ class UndoReport:
     counts: dict[str, int]
     lines: list[UndoLine]
     more: int = 0  # lines left out of a long report
+    total: int = 0  # the run's records
+    started_at: datetime | None = None  # when an undo began (a job may still be at it)
+
+    @property
+    def in_progress(self) -> bool:
+        """An undo has begun and not finished (a job is at it, or it stopped part way)."""
+        return self.started_at is not None and self.undone_at is None
+
+    @property
+    def done(self) -> int:
+        """Records taken back so far."""
+        return sum(self.counts.values())
 
     @property
     def complete(self) -> bool:
@@ -169,6 +184,20 @@ def _batch(run_id: int, user: User | None, below: int) -> int | None:
     return records[-1].index
 
 
+def start_undo(run_id: int, *, user: User | None, inline: int = INLINE) -> UndoReport | None:
+    """Undo the run now when it is small (its report), or mark it begun for jobs.undo_task
+    (None: the caller queues the job). Refused as undo_run is."""
+    run = get_undoable(run_id)
+    if run.undone_at is not None:
+        return undo_report(run, already=True)
+    with transaction():
+        db.session.execute(update(ImportRun).where(ImportRun.id == run_id)
+                           .values(undo_started_at=utcnow()))
+    records = db.session.scalar(select(func.count()).select_from(ImportRecord)
+                                .where(ImportRecord.run_id == run_id))
+    return undo_run(run_id, user=user) if records <= inline else None
+
+
 def undo_run(run_id: int, *, user: User | None) -> UndoReport:
     """Take back everything the run wrote; a second call changes nothing and says so."""
     run = get_undoable(run_id)
@@ -224,6 +253,8 @@ def undo_report(run: ImportRun, *, already: bool = False) -> UndoReport:
     lines = [UndoLine(names[r.index], r.client_id if r.undo != "gone" else None, r.undo,
                       note.split("\n") if note else []) for r, note in pairs]
     by = db.session.get(User, run.undone_by_id) if run.undone_by_id else None
+    total = db.session.scalar(select(func.count()).select_from(ImportRecord)
+                              .where(ImportRecord.run_id == run.id))
     return UndoReport(run.id, already, run.undone_at, by.name if by else None,
                       {k: counts.get(k, 0) for k in WORDS}, lines,
-                      sum(counts[k] for k in shown) - len(records))
+                      sum(counts[k] for k in shown) - len(records), total, run.undo_started_at)
