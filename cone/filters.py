@@ -9,6 +9,7 @@ from flask import Flask
 from markupsafe import Markup
 
 from cone.services import workspace
+from cone.services.imports.run import state as run_state
 from cone.services.models import ENTITY_TYPES
 from cone.services.providers.codes import (
     describe_company_status, describe_company_type, describe_nature_of_control,
@@ -104,6 +105,7 @@ def init_app(app: Flask) -> None:
         "ch_status": describe_company_status, "ch_type": describe_company_type,
         "ch_role": describe_officer_role, "ch_control": describe_nature_of_control,
         "sic_description": sic_description, "psc_kind": psc_kind, "bdi": bdi, "fsi": fsi,
+        "run_state": run_state,
     }.items():
         app.add_template_filter(function, name)
     app.add_template_test(is_person, "person")

@@ -1,4 +1,5 @@
 """An interrupted import on its page: what it completed, and Resume (admin, CSRF, no JS)."""
+import re
 from datetime import timedelta
 
 import pytest
@@ -6,6 +7,7 @@ from sqlalchemy import func, select
 
 from cone.services import search
 from cone.services.imports.run import run_import
+from cone.services.imports.undo import undo_run
 from cone.services.models import Client, ExternalLink, ImportRecord, ImportRun, db, utcnow
 from tests.helpers import hx, login_as, make_app
 from tests.refusal import drop_refusal, refusing
@@ -95,3 +97,18 @@ def test_resume_needs_the_csrf_token(tmp_path, app, admin, refusals):
 
 def test_an_unknown_run_is_404(admin_client):
     assert admin_client.post("/imports/999/resume").status_code == 404
+
+
+def test_lists_say_interrupted_and_undone(admin_client, admin, refusals):
+    run = killed_run(admin, refusals)
+    run.provider = "csv"  # the integrations page lists CSV runs by themselves
+    db.session.commit()
+    row = re.search(rf'CSV #{run.id}</a></td>.*?</tr>', admin_client.get("/integrations").text,
+                    re.S).group()
+    assert "Interrupted" in row and "Running" not in row
+    run.status = "failed"
+    db.session.commit()
+    undo_run(run.id, user=admin)
+    row = re.search(rf'CSV #{run.id}</a></td>.*?</tr>', admin_client.get("/integrations").text,
+                    re.S).group()
+    assert "Undone" in row

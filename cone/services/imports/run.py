@@ -71,6 +71,13 @@ def interrupted(run: ImportRun, now: datetime | None = None) -> bool:
     return beat is not None and beat < now - limit
 
 
+def state(run: ImportRun) -> str:
+    """The run's status as lists show it: "undone" and "interrupted" said as such."""
+    if run.undone_at is not None:
+        return "undone"
+    return "interrupted" if interrupted(run) else run.status
+
+
 def resume_import(run: ImportRun, *, user: User | None) -> ImportRun:
     """Claim an interrupted run again (the caller enqueues or runs it); refused otherwise."""
     now = utcnow()
