@@ -2,14 +2,19 @@
 from __future__ import annotations
 
 import contextvars
-from datetime import timedelta
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
 import os
 import threading
 from html.parser import HTMLParser
+from urllib.parse import urlsplit
 
+import httpx
+import pytest
+import redis
 from flask import has_app_context
 from flask.testing import FlaskCliRunner, FlaskClient
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import create_engine, func, insert, select, text
 from sqlalchemy.engine import make_url
 from werkzeug.security import generate_password_hash
 from werkzeug.serving import WSGIRequestHandler, make_server
@@ -17,8 +22,11 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from cone import create_app, jobs, wiring
 from cone.services import companies_house as ch
 from cone.services import imports
-from cone.services.models import Client, ImportRun, User, db, utcnow
+from cone.services.crypto import encrypt
+from cone.services.models import Address, Client, Connection, ImportRun, User, db, utcnow
+from cone.services.providers.accounting import ContactPerson, ExternalCustomer
 from cone.services.providers.base import ProviderAuthError
+from tests.emulators.xero import TENANTS as XERO_TENANTS
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 ON_POSTGRES = TEST_DATABASE_URL.startswith("postgresql")
@@ -313,3 +321,85 @@ def add_raw_client(connection, name: str) -> None:
     connection.execute(insert(Client.__table__).values(
         kind="business", status="customer", display_name=name, legal_name=name, version=1,
         created_at=db.func.now(), updated_at=db.func.now()))
+
+
+def count(model, *where) -> int:
+    """How many rows of model (matching where) the database holds."""
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+XERO_TENANT = XERO_TENANTS[0]["tenantId"]
+
+
+def xero_connection(app, emulator, tenant: str = XERO_TENANT,
+                    name: str = "Demo Practice Ltd") -> Connection:
+    """A stored Xero connection holding a real token pair from the emulator."""
+    pair = emulator.grant()
+    conn = Connection(provider="xero", tenant_id=tenant, tenant_name=name,
+                      access_token=encrypt(app.config, pair["access_token"]),
+                      refresh_token=encrypt(app.config, pair["refresh_token"]),
+                      expires_at=utcnow() + timedelta(seconds=pair["expires_in"]))
+    db.session.add(conn)
+    db.session.commit()
+    return conn
+
+
+def connect_xero(client) -> Connection:
+    """Go through the real OAuth dance against the emulator, as an admin would."""
+    r = client.get("/integrations/xero/connect")
+    answer = httpx.get(r.headers["Location"], follow_redirects=False)
+    back = urlsplit(answer.headers["Location"])
+    r = client.get(f"{back.path}?{back.query}")
+    assert r.status_code == 303, r.text
+    return db.session.scalars(select(Connection)).one()
+
+
+STAMP = datetime(2026, 5, 1, 9, 30, tzinfo=timezone.utc)
+
+
+def customer(external_id, name, **kw) -> ExternalCustomer:
+    """A customer as the Xero adapter yields it: messy names and foreign addresses included."""
+    values = dict(provider="xero", external_id=external_id, tenant_id="T1", name=name,
+                  kind="business", first_name=None, last_name=None, email=None, phone=None,
+                  address=Address(line1="Flat 2, 10 Rue de l'Église", town="Montréal",
+                                  postcode="H2X 1Y4", country="Canada"),
+                  company_number=None, vat_number=None, people=(), is_customer=True,
+                  archived=False, updated_at=STAMP, raw={"ContactID": external_id})
+    values.update(kw)
+    return ExternalCustomer(**values)
+
+
+MESSY = ["O'Brien & Daughters, Ltd", "Zoë Łukasiewicz-Ñúñez", "Café ☕ Crème SARL",
+         "Doe, Jane", "Smith & Smith (Wales) LLP", "Ørsted Ænergy ApS", "Ünal Bakery"]
+
+
+def messy_customers(n: int, prefix: str = "X") -> list[ExternalCustomer]:
+    return [customer(f"{prefix}{i}", f"{MESSY[i % len(MESSY)]} {i}",
+                     email=f"accounts{i}@example.com",
+                     people=(ContactPerson("Ann", f"Archer-{i}", f"ann{i}@example.com", None),))
+            for i in range(n)]
+
+
+def queued(customers, admin, decisions=None) -> ImportRun:
+    rows = imports.build_preview(customers)
+    run = imports.create_preview_run("xero", rows, user=admin)
+    if decisions:
+        imports.set_decisions(run, decisions, user=admin)
+    return imports.start_import(run, user=admin)
+
+
+@contextmanager
+def own_redis(url: str):
+    """A Redis database the test has to itself, emptied before and after (skips the test when
+    Redis is not running)."""
+    jobs = redis.Redis.from_url(url, socket_connect_timeout=2)
+    try:
+        jobs.ping()
+    except redis.RedisError as e:
+        pytest.skip(f"Redis is not reachable at {url}: {e}")
+    jobs.flushdb()
+    try:
+        yield jobs
+    finally:
+        jobs.flushdb()
+        jobs.close()

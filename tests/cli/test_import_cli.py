@@ -1,30 +1,11 @@
 """`flask cone import PROVIDER [--dry-run]` against the Xero emulator."""
-from datetime import timedelta
-
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 
-from cone.services.crypto import encrypt
 from cone.services.imports.plan import finished, has_json
-from cone.services.models import (ActivityEvent, Client, Connection, ExternalLink, ImportRecord,
-                                  ImportRun, db, utcnow)
-from tests.emulators.xero import TENANTS
-from tests.helpers import ON_POSTGRES
+from cone.services.models import ActivityEvent, Client, ExternalLink, ImportRecord, ImportRun, db
+from tests.helpers import count, ON_POSTGRES, xero_connection
 from tests.refusal import refusing
-
-TENANT = TENANTS[0]["tenantId"]
-
-
-def connect(app, emulator, tenant=TENANT, name="Demo Practice Ltd") -> Connection:
-    """A stored Xero connection holding a real token pair from the emulator."""
-    pair = emulator.grant()
-    conn = Connection(provider="xero", tenant_id=tenant, tenant_name=name,
-                      access_token=encrypt(app.config, pair["access_token"]),
-                      refresh_token=encrypt(app.config, pair["refresh_token"]),
-                      expires_at=utcnow() + timedelta(seconds=pair["expires_in"]))
-    db.session.add(conn)
-    db.session.commit()
-    return conn
 
 
 @pytest.fixture
@@ -32,12 +13,8 @@ def refusals(app_ctx):
     yield from refusing()
 
 
-def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
-
-
 def test_dry_run_prints_the_plan_and_writes_nothing(xero_app, app_ctx, xero_emulator, runner):
-    connect(xero_app, xero_emulator)
+    xero_connection(xero_app, xero_emulator)
     result = runner.invoke(args=["cone", "import", "xero", "--dry-run"])
     assert result.exit_code == 0, result.output
     assert "Dry run: 5 customers: would create 4" in result.output
@@ -46,7 +23,7 @@ def test_dry_run_prints_the_plan_and_writes_nothing(xero_app, app_ctx, xero_emul
 
 
 def test_import_creates_then_a_rerun_duplicates_nothing(xero_app, app_ctx, xero_emulator, runner):
-    connect(xero_app, xero_emulator)
+    xero_connection(xero_app, xero_emulator)
     result = runner.invoke(args=["cone", "import", "xero"])
     created = count(Client)
     run = db.session.scalars(select(ImportRun)).one()
@@ -69,7 +46,7 @@ def test_import_creates_then_a_rerun_duplicates_nothing(xero_app, app_ctx, xero_
 
 
 def test_a_changed_contact_is_updated_on_the_next_run(xero_app, app_ctx, xero_emulator, runner):
-    connect(xero_app, xero_emulator)
+    xero_connection(xero_app, xero_emulator)
     runner.invoke(args=["cone", "import", "xero"])
     tom = db.session.scalars(select(Client).where(Client.display_name == "Tom Jones")).one()
     xero_emulator.add_contacts([{"ContactID": tom.active_link.external_id,
@@ -89,7 +66,7 @@ def test_an_existing_client_with_the_same_company_number_is_linked(xero_app, xer
         user=admin)
     xero_emulator.add_contacts([{"ContactID": "00000000-0000-0000-0000-000000000001",
                                  "TaxNumber": ""}])
-    connect(xero_app, xero_emulator)
+    xero_connection(xero_app, xero_emulator)
     result = runner.invoke(args=["cone", "import", "xero"])
     assert "1 linked" in result.output, result.output
     db.session.refresh(existing)
@@ -107,8 +84,8 @@ def test_refusals_are_clear(app, runner, args, message):
 
 
 def test_several_organisations_need_a_tenant(xero_app, app_ctx, xero_emulator, runner):
-    connect(xero_app, xero_emulator)
-    connect(xero_app, xero_emulator, tenant="other-tenant", name="Other Org")
+    xero_connection(xero_app, xero_emulator)
+    xero_connection(xero_app, xero_emulator, tenant="other-tenant", name="Other Org")
     result = runner.invoke(args=["cone", "import", "xero", "--dry-run"])
     assert result.exit_code == 1 and "--tenant" in result.output
     result = runner.invoke(args=["cone", "import", "xero", "--dry-run", "--tenant",
@@ -117,7 +94,7 @@ def test_several_organisations_need_a_tenant(xero_app, app_ctx, xero_emulator, r
 
 
 def test_a_platform_failure_is_reported_and_writes_nothing(xero_app, app_ctx, xero_emulator, runner):
-    connect(xero_app, xero_emulator)
+    xero_connection(xero_app, xero_emulator)
     xero_emulator.fail_next("/api.xro/2.0/Contacts", 503, times=20)
     result = runner.invoke(args=["cone", "import", "xero"])
     assert result.exit_code == 1 and "Error:" in result.output
@@ -126,7 +103,7 @@ def test_a_platform_failure_is_reported_and_writes_nothing(xero_app, app_ctx, xe
 
 def test_the_next_run_asks_only_for_changes_since_the_last_clean_one(xero_app, app_ctx, xero_emulator,
                                                                       runner):
-    connect(xero_app, xero_emulator)
+    xero_connection(xero_app, xero_emulator)
     first = runner.invoke(args=["cone", "import", "xero"])
     run = db.session.scalars(select(ImportRun)).one()
     if run.failed:  # a failed record makes the next run fetch everything again
@@ -148,7 +125,7 @@ def test_warnings_are_printed_and_do_not_fail_the_cron_run(xero_app, app_ctx, xe
          "EmailAddress": "info@unal.example, buchhaltung@unal.example",
          "Addresses": [{"AddressType": "STREET", "AddressLine1": "Hauptstraße 5",
                         "City": "München", "PostalCode": "80331", "Country": "Germany"}]}])
-    connect(xero_app, xero_emulator)
+    xero_connection(xero_app, xero_emulator)
     result = runner.invoke(args=["cone", "import", "xero"])
     run = db.session.scalars(select(ImportRun)).one()
     assert run.status == "done" and run.failed == 0 and run.warned >= 1, result.output
@@ -163,7 +140,7 @@ def test_warnings_are_printed_and_do_not_fail_the_cron_run(xero_app, app_ctx, xe
 
 def test_a_failed_record_fails_the_cron_run(xero_app, app_ctx, xero_emulator, runner, refusals):
     refusals("client", "new.display_name = 'Tom Jones'", "refuse_tom")
-    connect(xero_app, xero_emulator)
+    xero_connection(xero_app, xero_emulator)
     result = runner.invoke(args=["cone", "import", "xero"])
     run = db.session.scalars(select(ImportRun)).one()
     assert run.status == "done" and run.failed == 1 and run.created >= 2
@@ -176,7 +153,7 @@ def test_import_resume_finishes_an_interrupted_run(xero_app, app_ctx, xero_emula
                                                    refusals):
     xero_emulator.generate(12)
     refusals("import_record", 'new."index" = 9', "stop_run")
-    connect(xero_app, xero_emulator)
+    xero_connection(xero_app, xero_emulator)
     db.session.commit()
     stopped = runner.invoke(args=["cone", "import", "xero"])
     run = db.session.scalars(select(ImportRun)).one()

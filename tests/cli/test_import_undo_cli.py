@@ -3,9 +3,8 @@ from sqlalchemy import func, select
 
 from cone.services import clients, imports, notes, search
 from cone.services.models import Client, ImportRun, User, db
-from tests.cli.test_import_cli import connect
 from tests.emulators.xero_data import make_contact
-from tests.helpers import add_user
+from tests.helpers import add_user, xero_connection
 
 TOM = make_contact(7, "Tom Jones")["ContactID"]
 
@@ -22,7 +21,7 @@ def cron_import(runner, *args) -> ImportRun:
 
 def test_undo_prints_what_was_archived_and_kept_and_the_counts(xero_app, app_ctx,
                                                                xero_emulator, runner):
-    connect(xero_app, xero_emulator)
+    xero_connection(xero_app, xero_emulator)
     first = cron_import(runner)
     assert first.created == 4
     admin = add_user()
@@ -60,7 +59,7 @@ def test_undo_prints_what_was_archived_and_kept_and_the_counts(xero_app, app_ctx
 
 
 def test_a_second_undo_says_nothing_changed(xero_app, app_ctx, xero_emulator, runner):
-    connect(xero_app, xero_emulator)
+    xero_connection(xero_app, xero_emulator)
     run = cron_import(runner)
     assert runner.invoke(args=["cone", "import-undo", str(run.id)]).exit_code == 0
     result = runner.invoke(args=["cone", "import-undo", str(run.id)])

@@ -13,14 +13,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import redis
 from sqlalchemy import create_engine, func, select, text
 
 from cone.services import search
 from cone.services.imports.from_platform import queue_import
 from cone.services.models import (ActivityEvent, Client, ExternalLink, ImportRecord, ImportRun,
                                   db)
-from tests.cli.test_import_cli import connect
+from tests.helpers import own_redis, xero_connection
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -31,15 +30,8 @@ BATCH = 500  # run.BATCH_SIZE (at most): the kill comes after at least two commi
 
 @pytest.fixture
 def queue():
-    jobs = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-    try:
-        jobs.ping()
-    except redis.RedisError as e:
-        pytest.skip(f"Redis is not reachable at {REDIS_URL}: {e}")
-    jobs.flushdb()
-    yield jobs
-    jobs.flushdb()
-    jobs.close()
+    with own_redis(REDIS_URL) as jobs:
+        yield jobs
 
 
 @pytest.fixture
@@ -58,7 +50,7 @@ def progress(engine, run_id: int) -> tuple[str, int]:
 def test_a_killed_consumer_leaves_an_interrupted_run_that_resumes_exactly_once(
         xero_app, admin_client, admin, xero_emulator, queue, consumer_env, tmp_path):
     xero_emulator.generate(CUSTOMERS)
-    connection = connect(xero_app, xero_emulator)
+    connection = xero_connection(xero_app, xero_emulator)
     rows, run = queue_import(connection, xero_app.config, user=admin)
     run_id, total = run.id, run.total
     assert total == len(rows) >= CUSTOMERS

@@ -2,11 +2,10 @@
 import os
 
 import pytest
-import redis
 from sqlalchemy import create_engine
 
 from tests.fixtures.platforms import ENDPOINTS, PlatformEmulator
-from tests.helpers import PASSWORD, drop_database
+from tests.helpers import PASSWORD, drop_database, own_redis
 from tests.scaleout.farm import ADMIN, STAFF, Farm, Person, Processes, own_database
 
 REDIS_URL = "redis://127.0.0.1:6379/7"  # a database of its own: flushed before and after
@@ -15,18 +14,18 @@ REDIS_URL = "redis://127.0.0.1:6379/7"  # a database of its own: flushed before 
 @pytest.fixture(scope="module")
 def farm(tmp_path_factory, _ch_server, _xero_server):
     """Two servers, one job consumer, one new database and Redis, started as in production."""
-    jobs = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-    try:
-        jobs.ping()
-    except redis.RedisError as e:
-        pytest.skip(f"Redis is not reachable at {REDIS_URL}: {e}")
-    jobs.flushdb()
+    with own_redis(REDIS_URL):
+        yield from _farm(tmp_path_factory, _ch_server, _xero_server)
+
+
+def _farm(tmp_path_factory, ch_server: str, xero_server):
+    """The farm itself, its Redis database already set aside by farm()."""
     url = own_database()
-    xero = PlatformEmulator("xero", _xero_server, **ENDPOINTS["xero"])
+    xero = PlatformEmulator("xero", xero_server, **ENDPOINTS["xero"])
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
            "HOME": str(tmp_path_factory.getbasetemp()), "DATABASE_URL": url, "REDIS_URL": REDIS_URL,
            "SECRET_KEY": "one-secret-for-every-server", "PYTHONWARNINGS": "ignore",
-           "COMPANIES_HOUSE_API_URL": _ch_server, "COMPANIES_HOUSE_API_KEY": "test-key",
+           "COMPANIES_HOUSE_API_URL": ch_server, "COMPANIES_HOUSE_API_KEY": "test-key",
            "XERO_CLIENT_ID": xero.client_id, "XERO_CLIENT_SECRET": xero.client_secret,
            "XERO_AUTHORIZE_URL": xero.authorize_url, "XERO_TOKEN_URL": xero.token_url,
            "XERO_API_URL": xero.api_url, "XERO_REVOKE_URL": xero.revoke_url}
@@ -44,8 +43,6 @@ def farm(tmp_path_factory, _ch_server, _xero_server):
         procs.stop()
         engine.dispose()
         drop_database(url)
-        jobs.flushdb()
-        jobs.close()
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ The payloads are shaped like the platforms' own JSON and mapped by the real adap
 """
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from cone.services import clients, imports
 from cone.services.imports import apply
@@ -18,7 +18,7 @@ from cone.services.providers.quickbooks import QuickBooks
 from cone.services.providers.xero import Xero
 from cone.services.tx import transaction
 from tests.data import platforms
-from tests.helpers import run_import
+from tests.helpers import count, run_import
 
 REALM = "9130350000000001"
 TENANT = "7b1c2c2e-6f1a-4a5e-9d8f-2b0c4d5e6f70"
@@ -60,10 +60,6 @@ def create(c, admin, **kw) -> Client:
 
 def warnings_of(client) -> dict[str, str]:
     return {w["field"]: w["message"] for w in client.active_link.warnings or []}
-
-
-def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
 
 
 def test_bad_optional_values_are_left_empty_with_a_warning_each(admin):

@@ -1,53 +1,20 @@
 """The import run's write path: batches in one transaction, a SAVEPOINT per record, ImportRecord
 rows an undo can rely on, counts per batch, resume without duplicates, the search index exact."""
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, func, select, text
+from sqlalchemy import event, select, text
 
 from cone.services import clients, imports, search
 from cone.services.imports.plan import finished
 from cone.services.imports.run import interrupted, resume_import, run_import
 from cone.services.imports.preview import ImportRefused
 from cone.services.imports.undo import undo_run
-from cone.services.models import (ActivityEvent, Address, Client, ClientContact, Contact,
-                                  ExternalLink, ImportRecord, ImportRun, db, utcnow)
-from cone.services.providers.accounting import ContactPerson, ExternalCustomer
-from tests.helpers import ON_POSTGRES
+from cone.services.models import (ActivityEvent, Client, ClientContact, Contact, ExternalLink,
+                                  ImportRecord, ImportRun, db, utcnow)
+from cone.services.providers.accounting import ContactPerson
+from tests.helpers import count, customer, MESSY, messy_customers, ON_POSTGRES, queued
 from tests.refusal import drop_refusal, refusing
-
-STAMP = datetime(2026, 5, 1, 9, 30, tzinfo=timezone.utc)
-
-
-def customer(external_id, name, **kw) -> ExternalCustomer:
-    """A customer as the Xero adapter yields it: messy names and foreign addresses included."""
-    values = dict(provider="xero", external_id=external_id, tenant_id="T1", name=name,
-                  kind="business", first_name=None, last_name=None, email=None, phone=None,
-                  address=Address(line1="Flat 2, 10 Rue de l'Église", town="Montréal",
-                                  postcode="H2X 1Y4", country="Canada"),
-                  company_number=None, vat_number=None, people=(), is_customer=True,
-                  archived=False, updated_at=STAMP, raw={"ContactID": external_id})
-    values.update(kw)
-    return ExternalCustomer(**values)
-
-
-MESSY = ["O'Brien & Daughters, Ltd", "Zoë Łukasiewicz-Ñúñez", "Café ☕ Crème SARL",
-         "Doe, Jane", "Smith & Smith (Wales) LLP", "Ørsted Ænergy ApS", "Ünal Bakery"]
-
-
-def messy_customers(n: int, prefix: str = "X") -> list[ExternalCustomer]:
-    return [customer(f"{prefix}{i}", f"{MESSY[i % len(MESSY)]} {i}",
-                     email=f"accounts{i}@example.com",
-                     people=(ContactPerson("Ann", f"Archer-{i}", f"ann{i}@example.com", None),))
-            for i in range(n)]
-
-
-def queued(customers, admin, decisions=None) -> ImportRun:
-    rows = imports.build_preview(customers)
-    run = imports.create_preview_run("xero", rows, user=admin)
-    if decisions:
-        imports.set_decisions(run, decisions, user=admin)
-    return imports.start_import(run, user=admin)
 
 
 def go(customers, admin, decisions=None, batch_size=3) -> ImportRun:
@@ -60,10 +27,6 @@ def go(customers, admin, decisions=None, batch_size=3) -> ImportRun:
 def records(run) -> dict[int, ImportRecord]:
     return {r.index: r for r in db.session.scalars(
         select(ImportRecord).where(ImportRecord.run_id == run.id))}
-
-
-def count(model, *where) -> int:
-    return db.session.scalar(select(func.count()).select_from(model).where(*where))
 
 
 def bare_client(name: str, **fields) -> Client:

@@ -4,9 +4,9 @@ import threading
 from datetime import datetime, timezone
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, select
 
-from tests.helpers import run_import
+from tests.helpers import count, run_import
 from cone.services import clients, imports, notes, search
 from cone.services.imports import csv_file
 from cone.services.imports.undo import UndoRefused, RunNotFound, undo_report, undo_run
@@ -37,10 +37,6 @@ def imported(customers, admin, decisions=None, provider="xero") -> ImportRun:
     if decisions:
         imports.set_decisions(run, decisions, user=admin)
     return run_import(run, admin)
-
-
-def count(model, *where) -> int:
-    return db.session.scalar(select(func.count()).select_from(model).where(*where))
 
 
 def by_name(name) -> Client | None:

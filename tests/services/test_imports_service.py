@@ -2,9 +2,9 @@
 from datetime import datetime, timezone
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, select
 
-from tests.helpers import run_import
+from tests.helpers import count, run_import
 from cone.services import sources
 from cone.services import clients, imports
 from cone.services.imports import plan
@@ -40,10 +40,6 @@ def run(customers, admin, decisions=None, **kw):
     if decisions:
         imports.set_decisions(r, decisions, user=admin)
     return run_import(r, admin)
-
-
-def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
 
 
 def only(rows):

@@ -1,17 +1,13 @@
 """Companies House in the create form: search, prefill, save as a mapped client, duplicates,
 and what every provider failure looks like (a clear message, nothing stored)."""
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from cone.services import clients
 from cone.services.models import Client, CompaniesHouseProfile, ExternalLink, RateBudget, db
-from tests.helpers import FAILURES, break_provider, hx, login_as
+from tests.helpers import break_provider, count, FAILURES, hx, login_as
 
 NORTHWIND = "09876543"
-
-
-def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
 
 
 def create_data(number=NORTHWIND, **extra) -> dict:

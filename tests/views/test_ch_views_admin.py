@@ -1,19 +1,15 @@
 """The Integrations card (bulk add, resync all), import progress, and the Settings page."""
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from cone import wiring
 
 from cone.services import settings
 from cone.services import companies_house as ch_service
 from cone.services.models import Client, ExternalLink, ImportRun, Setting, db
-from tests.helpers import hx
+from tests.helpers import count, hx
 
 NORTHWIND, LLP = "09876543", "OC412345"
-
-
-def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
 
 
 def test_integrations_card_shows_key_state_and_admin_actions(admin_client, ch_app):

@@ -1,13 +1,9 @@
 """Client pages: list, create (business / individual with contacts), workspace, archive."""
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from cone.services.models import ActivityEvent, Client, ClientContact, Contact, db
-from tests.helpers import BUSINESS, INDIVIDUAL, hx
-
-
-def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
+from tests.helpers import BUSINESS, count, hx, INDIVIDUAL
 
 
 def make_contact(first="Bob", last="Baker", email="bob@example.com") -> Contact:

@@ -13,10 +13,9 @@ import io
 import re
 import tempfile
 from pathlib import Path
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import flask_wtf
-import httpx
 import pytest
 import wtforms
 from markupsafe import escape
@@ -28,7 +27,7 @@ import cone.forms
 from cone.services import clients, contacts, notes, settings, users, validation
 from cone.services.models import Client, Contact, ImportRun, Note, db
 from tests.data.hostile import refused, strings
-from tests.helpers import hx, login_as, make_app, run_import
+from tests.helpers import connect_xero, hx, login_as, make_app, run_import
 
 STRINGS = strings()
 CONTROL_MESSAGES = ("control character", "single line")
@@ -370,14 +369,6 @@ def test_searches_never_fail(admin_in, app_ctx, acme, url):
 
 # Provider payloads: nobody typed them, so control characters are dropped, not refused
 
-def _connect_xero(client) -> None:
-    """The OAuth dance against the emulator, as an admin goes through it."""
-    r = client.get("/integrations/xero/connect")
-    answer = httpx.get(r.headers["Location"], follow_redirects=False)
-    back = urlsplit(answer.headers["Location"])
-    assert client.get(f"{back.path}?{back.query}").status_code == 303
-
-
 def test_platform_payloads_are_cleaned(admin_in, app_ctx, acme, admin, xero_app, xero_emulator):
     """Every string as a Xero contact's names, e-mail, phone and address: the preview shows
     them escaped, the import writes cleaned values and fails (never crashes) on the rest."""
@@ -389,7 +380,7 @@ def test_platform_payloads_are_cleaned(admin_in, app_ctx, acme, admin, xero_app,
          "Phones": [{"PhoneType": "DEFAULT", "PhoneNumber": value}],
          "ContactPersons": [{"FirstName": value, "LastName": value, "EmailAddress": value}]}
         for value in STRINGS])
-    _connect_xero(admin_in)
+    connect_xero(admin_in)
     r = admin_in.post("/integrations/xero/import")
     assert r.status_code == 303, r.status_code
     run = db.session.scalars(select(ImportRun)).one()

@@ -2,18 +2,13 @@
 import re
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from cone.services import notes
 from cone import jobs
 from cone.services.imports.undo import start_undo, undo_run
 from cone.services.models import Client, ImportRun, db
-from tests.helpers import hx, login_as
-from tests.views.test_imports_views import connect_xero
-
-
-def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
+from tests.helpers import connect_xero, count, hx, login_as
 
 
 @pytest.fixture

@@ -4,12 +4,12 @@ import re
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from cone.services import imports
 from cone.services.models import Client, ImportRun, db
 from cone.services.providers.quickbooks import QuickBooks
-from tests.helpers import INDIVIDUAL, hx, run_import
+from tests.helpers import count, hx, INDIVIDUAL, run_import
 
 REALM = "9130350000000001"
 
@@ -42,10 +42,6 @@ def records():
 def preview(admin):
     rows = imports.build_preview(records())
     return imports.create_preview_run("quickbooks", rows, user=admin)
-
-
-def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
 
 
 def test_the_preview_shows_each_rows_warnings_plain_and_as_a_fragment(admin_client, preview):

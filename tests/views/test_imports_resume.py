@@ -3,24 +3,19 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from cone.services import search
 from cone.services.imports.run import run_import
 from cone.services.imports.undo import undo_run
 from cone.services.models import Client, ExternalLink, ImportRecord, ImportRun, db, utcnow
-from tests.helpers import hx, login_as, make_app
+from tests.helpers import count, hx, login_as, make_app, messy_customers, queued
 from tests.refusal import drop_refusal, refusing
-from tests.services.test_import_run import messy_customers, queued
 
 
 @pytest.fixture
 def refusals(app_ctx):
     yield from refusing()
-
-
-def count(model, *where) -> int:
-    return db.session.scalar(select(func.count()).select_from(model).where(*where))
 
 
 def killed_run(admin, refusals, n=10) -> ImportRun:

@@ -1,30 +1,14 @@
 """Import pages for accounting platforms: preview, decisions, start, progress and summary."""
 import re
 import uuid
-from urllib.parse import urlsplit
 
-import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from cone.services.models import Client, Connection, ExternalLink, ImportRecord, ImportRun, db
-from tests.helpers import hx, login_as
+from cone.services.models import Client, ExternalLink, ImportRecord, ImportRun, db
+from tests.helpers import connect_xero, count, hx, login_as
 
 ACME, ZOE, BRONTE, OLD, PROSPECT, SUPPLIER, TOM = (str(uuid.UUID(int=n)) for n in range(1, 8))
-
-
-def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
-
-
-def connect_xero(client) -> Connection:
-    """Go through the real OAuth dance against the emulator, as an admin would."""
-    r = client.get("/integrations/xero/connect")
-    answer = httpx.get(r.headers["Location"], follow_redirects=False)
-    back = urlsplit(answer.headers["Location"])
-    r = client.get(f"{back.path}?{back.query}")
-    assert r.status_code == 303, r.text
-    return db.session.scalars(select(Connection)).one()
 
 
 def _plain_client(admin, name="Acme Widgets Limited", number="01234567") -> Client:

@@ -3,21 +3,17 @@ import io
 import re
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from cone.services.imports import csv_file
 from cone.services.models import Client, ImportRun, db
-from tests.helpers import hx
+from tests.helpers import count, hx
 
 GOOD = ("Customer name,Email,Company No,Postcode,Notes\n"
         "Harbour Lane Cafe Ltd,hello@harbour.example,01234567,LS1 1AA,first\n"
         "Siân Evans,sian@evans.example,,CF10 1AA,\n"
         ",nobody@example.com,,,no name here\n"
         "Quay Street Motors,not-an-email,,,\n").encode()
-
-
-def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
 
 
 def upload(client, data: bytes, name="customers.csv", mimetype="text/csv", **kwargs):
