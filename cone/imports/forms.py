@@ -34,24 +34,16 @@ class RepreviewForm(FlaskForm):
                                     "customers")
 
 
-class Decisions(dict):
-    """Posted decisions by row index; .kinds holds the kinds posted for rows that can create."""
-
-    def __init__(self):
-        super().__init__()
-        self.kinds: dict[int, str] = {}
-
-
 def read_decisions(formdata, plan: list[dict], choices: dict[str, tuple[str, ...]]
-                   ) -> tuple[Decisions, dict[int, str]]:
-    """The decisions posted as decision-<index> (and kinds as kind-<index>), checked against
+                   ) -> tuple[dict[int, str], dict[int, str], dict[int, str]]:
+    """The decisions posted as decision-<index> and the kinds as kind-<index>, checked against
     each row's classification.
 
-    Returns (decisions, errors) keyed by row index; rows not in the form are left alone, so a
-    page of a long preview can be saved on its own.
+    Returns (decisions, kinds, errors) keyed by row index; rows not in the form are left alone,
+    so a page of a long preview can be saved on its own.
     """
     by_index = {row["index"]: row for row in plan}
-    decisions, errors = Decisions(), {}
+    decisions, kinds, errors = {}, {}, {}
     for key, value in formdata.items():
         name, _, index = key.partition("-")
         if name not in ("decision", "kind") or not index.isdigit() \
@@ -60,7 +52,7 @@ def read_decisions(formdata, plan: list[dict], choices: dict[str, tuple[str, ...
         if name == "kind":
             if value in KIND_WORDS and "create" in choices.get(
                     by_index[int(index)]["classification"], ()):
-                decisions.kinds[int(index)] = value
+                kinds[int(index)] = value
             else:
                 errors[int(index)] = "Choose business or individual."
             continue
@@ -70,7 +62,7 @@ def read_decisions(formdata, plan: list[dict], choices: dict[str, tuple[str, ...
         else:
             errors[int(index)] = "Choose one of: " + ", ".join(
                 DECISION_WORDS[d].lower() for d in allowed) + "."
-    return decisions, errors
+    return decisions, kinds, errors
 
 
 def allowed_decisions(row: dict, choices: dict[str, tuple[str, ...]]) -> tuple[str, ...]:

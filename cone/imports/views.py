@@ -80,11 +80,11 @@ def _save_decisions(run, started: str):
     the message started."""
     if run.status != "preview":
         raise imports.ImportRefused(started)
-    decisions, errors = read_decisions(request.form, run.plan or [], imports.CHOICES)
+    decisions, kinds, errors = read_decisions(request.form, run.plan or [], imports.CHOICES)
     if errors:
         return 0, errors
-    if decisions:
-        imports.set_decisions(run, decisions, user=acting_user())
+    if decisions or kinds:
+        imports.set_decisions(run, decisions, kinds=kinds, user=acting_user())
     return len(decisions), {}
 
 

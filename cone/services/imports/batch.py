@@ -104,13 +104,18 @@ def _write(row: PreviewRow, user: User | None, found: Lookups) -> Written:
     return Written("linked", client, _link_of(client, customer), was_new, before, changes)
 
 
+def _record(run_id: int, row: PreviewRow, outcome: str, **values) -> dict:
+    """An ImportRecord's values, every column named (the batch inserts them in one statement)."""
+    return {"run_id": run_id, "index": row.index, "outcome": outcome, "client_id": row.client_id,
+            "link_id": None, "link_was_new": False, "contact_ids": None, "changes": None,
+            "version": None, "message": None, "warnings": None, **values}
+
+
 def _row(run_id: int, row: PreviewRow, done: Written) -> dict:
     """The ImportRecord values of a written record (after its savepoint's flush)."""
     client, link = done.client, done.link
-    values = {"run_id": run_id, "index": row.index, "outcome": done.outcome,
-              "client_id": client.id if client is not None else row.client_id,
-              "link_id": None, "link_was_new": False, "contact_ids": None, "changes": None,
-              "version": None, "message": None, "warnings": None}
+    values = _record(run_id, row, done.outcome,
+                     client_id=client.id if client is not None else row.client_id)
     if done.outcome == "skipped":
         return values
     values.update(link_id=link.id if link is not None else None, link_was_new=done.link_was_new,
@@ -131,10 +136,7 @@ def _failed(run_id: int, row: PreviewRow, error: Exception) -> dict:
     else:
         log.error("Import run %s: record %s failed", run_id, row.index, exc_info=error)
         message = UNEXPECTED
-    return {"run_id": run_id, "index": row.index, "outcome": "failed",
-            "client_id": row.client_id, "link_id": None, "link_was_new": False,
-            "contact_ids": None, "changes": None, "version": None, "message": message,
-            "warnings": None}
+    return _record(run_id, row, "failed", message=message)
 
 
 def write_batch(run_id: int, stored: list[dict], user: User | None, tally: Tally,
@@ -239,9 +241,8 @@ class Pending:
                 records[position] = _one(run_id, row, user, found, touched, events)
             return {}
         for (position, row, new), done in zip(waiting, created):
-            records[position] = {
-                "run_id": run_id, "index": row.index, "outcome": "created",
-                "client_id": done.client_id, "link_id": done.link_id, "link_was_new": True,
-                "contact_ids": done.contact_ids or None, "changes": None,
-                "version": done.version, "message": None, "warnings": new.link.warnings or None}
+            records[position] = _record(
+                run_id, row, "created", client_id=done.client_id, link_id=done.link_id,
+                link_was_new=True, contact_ids=done.contact_ids or None, version=done.version,
+                warnings=new.link.warnings or None)
         return {key(row.customer): done.link_id for (_, row, _), done in zip(waiting, created)}

@@ -202,14 +202,11 @@ def preview_again(run: ImportRun, *, include_inactive: bool, user: User | None) 
 def set_decisions(run: ImportRun, decisions: dict[int, str], *, user: User | None,
                   kinds: dict[int, str] | None = None) -> ImportRun:
     """Change the decision (and, for rows that can create a client, the kind) of some rows;
-    refused once the run has started or if not allowed.
-
-    kinds defaults to decisions.kinds when the decisions come from the import page's form."""
+    refused once the run has started or if not allowed."""
     if run.status != "preview":
         raise ImportRefused("This import has already started: its decisions cannot change.")
     plan = [dict(r) for r in run.plan or []]
     by_index = {r["index"]: r for r in plan}
-    kinds = getattr(decisions, "kinds", None) if kinds is None else kinds
     for index, kind in (kinds or {}).items():
         row = by_index.get(int(index))
         if row is None:
